@@ -1,0 +1,1 @@
+"""Administration commands, one module per group; each reuses the domain's validation."""

@@ -1,0 +1,41 @@
+"""Background upkeep in each server process: retry back-channel logouts and drop expired
+one-time records. Safe to run in several workers at once."""
+
+import logging
+import threading
+import time
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from .extensions import db
+from .models import AuthorizationCode
+from .models import UsedJti
+from .models.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def run_once(now=None):
+    from .oauth.backchannel import deliver_due
+
+    now = now or utcnow()
+    deliver_due(now)
+    db.session.execute(db.delete(AuthorizationCode).where(AuthorizationCode.expires_at < now))
+    db.session.execute(db.delete(UsedJti).where(UsedJti.expires_at < now))
+    db.session.commit()
+
+
+def start_housekeeping(app, interval=10):
+    def loop():
+        while True:
+            time.sleep(interval)
+            with app.app_context():
+                try:
+                    run_once()
+                except SQLAlchemyError:
+                    db.session.rollback()
+                    log.exception("housekeeping failed; retrying in %ss", interval)
+
+    thread = threading.Thread(target=loop, name="housekeeping", daemon=True)
+    thread.start()
+    return thread

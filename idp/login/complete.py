@@ -1,0 +1,24 @@
+"""The end of every login method: start the session and resume the authorization."""
+
+from flask import redirect
+from flask import url_for
+
+from ..extensions import db
+from ..oauth.transactions import get_transaction
+from ..oauth.transactions import update_transaction
+from ..sessions import set_cookie
+from ..sessions import start_session
+
+
+def finish_login(tx_id, result):
+    """Turn an AuthenticationResult into a session and go back to the authorization
+    request that asked for it (303, OpenID Connect Core §3.1.2.5 flow)."""
+    record, cookie = start_session(result)
+    db.session.commit()
+    if get_transaction(tx_id) is not None:
+        update_transaction(tx_id, sid=record.sid)
+        response = redirect(url_for("oauth.resume", tx=tx_id), 303)
+    else:
+        response = redirect(url_for("account.home"), 303)
+    set_cookie(response, cookie)
+    return response

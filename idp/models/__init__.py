@@ -1,0 +1,31 @@
+"""Storage: the models and the only functions that query them."""
+
+from .accounts import Account
+from .audit import AuditEvent
+from .clients import Client
+from .codes import AuthorizationCode
+from .consents import Consent
+from .keys import SigningKey
+from .logout import BackchannelDelivery
+from .replay import UsedJti
+from .sessions import LoginSession
+from .sessions import SessionClient
+from .tokens import AccessToken
+from .tokens import RefreshToken
+from .tokens import TokenFamily
+
+__all__ = [
+    "AccessToken",
+    "Account",
+    "AuditEvent",
+    "AuthorizationCode",
+    "BackchannelDelivery",
+    "Client",
+    "Consent",
+    "LoginSession",
+    "RefreshToken",
+    "SessionClient",
+    "SigningKey",
+    "TokenFamily",
+    "UsedJti",
+]

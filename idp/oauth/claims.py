@@ -1,0 +1,81 @@
+"""Claims (OpenID Connect Core §5): which scope releases which claim, the `claims`
+request parameter (§5.5), and the userinfo response (§5.3)."""
+
+import json
+
+from authlib.oauth2.rfc6749 import scope_to_list
+
+SCOPE_CLAIMS = {
+    "profile": (
+        "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username",
+        "gender", "birthdate", "locale", "zoneinfo", "updated_at",
+    ),
+    "email": ("email", "email_verified"),
+    "phone": ("phone_number", "phone_number_verified"),
+}
+SCOPES_SUPPORTED = ("openid", "profile", "email", "phone", "offline_access")
+PROTOCOL_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr",
+                   "sid", "at_hash", "azp")
+CLAIMS_SUPPORTED = PROTOCOL_CLAIMS + tuple(c for cs in SCOPE_CLAIMS.values() for c in cs)
+# Claims this provider states itself; a request can never set them.
+PROVIDER_CLAIMS = frozenset(PROTOCOL_CLAIMS)
+
+
+class ClaimsParameterError(ValueError):
+    pass
+
+
+def parse_claims_parameter(raw):
+    """Validate the `claims` parameter; returns {"userinfo": {...}, "id_token": {...}}."""
+    if raw is None or raw == "":
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ClaimsParameterError("The 'claims' parameter is not valid JSON.") from None
+    if not isinstance(value, dict) or set(value) - {"userinfo", "id_token"}:
+        raise ClaimsParameterError("The 'claims' parameter must hold 'userinfo' and/or 'id_token'.")
+    parsed = {}
+    for target, members in value.items():
+        if not isinstance(members, dict):
+            raise ClaimsParameterError(f"'claims.{target}' must be an object.")
+        for name, spec in members.items():
+            if spec is not None and not _valid_spec(spec):
+                raise ClaimsParameterError(f"Invalid request for claim '{name}'.")
+        parsed[target] = members
+    return parsed
+
+
+def _valid_spec(spec):
+    if not isinstance(spec, dict):
+        return False
+    if "essential" in spec and not isinstance(spec["essential"], bool):
+        return False
+    return "values" not in spec or isinstance(spec["values"], list)
+
+
+def required_acrs(acr_values, claims):
+    """The acr values the request requires: `acr_values` plus an essential `acr` claim."""
+    required = scope_to_list(acr_values) or []
+    for target in ("id_token", "userinfo"):
+        spec = ((claims or {}).get(target) or {}).get("acr")
+        if isinstance(spec, dict) and spec.get("essential"):
+            if "value" in spec:
+                required.append(spec["value"])
+            required.extend(spec.get("values") or [])
+    return required
+
+
+def released_claims(account, scope, requested=None):
+    """Claims about the account released by the scopes and by `claims` members."""
+    profile = account.profile or {}
+    names = set()
+    for s in scope_to_list(scope) or []:
+        names.update(SCOPE_CLAIMS.get(s, ()))
+    names.update(n for n in (requested or {}) if n not in PROVIDER_CLAIMS)
+    return {n: profile[n] for n in sorted(names) if n in profile}
+
+
+def userinfo(account, scope, claims_parameter=None):
+    requested = (claims_parameter or {}).get("userinfo")
+    return {"sub": account.sub, **released_claims(account, scope, requested)}

@@ -1,0 +1,43 @@
+"""`private_key_jwt` client authentication (RFC 7523 §2.2, OpenID Connect Core §9):
+the audience is this provider, `exp` is required and bounded, and each `jti` is single-use."""
+
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+
+from authlib.oauth2.rfc6749 import InvalidClientError
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from flask import current_app
+from joserfc.jwk import KeySet
+
+from ..models.replay import remember_jti
+from ..models.types import utcnow
+
+
+class PrivateKeyJwt(JWTBearerClientAssertion):
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+
+    def __init__(self):
+        super().__init__(validate_jti=True, leeway=30)
+
+    def get_audiences(self):
+        issuer = current_app.config["IDP_ISSUER"]
+        return [issuer, issuer + "/token"]
+
+    def resolve_client_public_key(self, client):
+        if not client.jwks:
+            raise InvalidClientError(description="The client has no registered keys.")
+        return KeySet.import_key_set(client.jwks)
+
+    def validate_jti(self, claims, jti):
+        if not isinstance(jti, str) or not jti or len(jti) > 255:
+            raise InvalidClientError(description="Invalid JWT ID.")
+        now = utcnow()
+        max_age = current_app.config["IDP_CLIENT_ASSERTION_MAX_AGE"]
+        exp = claims.get("exp")
+        if not isinstance(exp, (int, float)):
+            raise InvalidClientError(description="Invalid claim: 'exp'")
+        expires_at = datetime.fromtimestamp(exp, UTC)
+        if expires_at > now + timedelta(seconds=max_age):
+            raise InvalidClientError(description="The assertion lives too long.")
+        return remember_jti(claims["iss"], jti, expires_at + timedelta(seconds=30), now)

@@ -1,0 +1,59 @@
+"""Provider metadata: OpenID Connect Discovery 1.0 §3 and RFC 8414 §2. Only what works
+is advertised."""
+
+from flask import current_app
+
+from ..authn.assurance import RANK
+from .claims import CLAIMS_SUPPORTED
+from .claims import SCOPES_SUPPORTED
+from .grants import CLIENT_AUTH_METHODS
+from .grants import CONFIDENTIAL_AUTH_METHODS
+from .keys import ALGORITHMS
+
+
+def authorization_server_metadata():
+    issuer = current_app.config["IDP_ISSUER"]
+    locales = current_app.config["IDP_LOCALES"]
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": issuer + "/authorize",
+        "token_endpoint": issuer + "/token",
+        "jwks_uri": issuer + "/jwks",
+        "scopes_supported": list(SCOPES_SUPPORTED),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": list(ALGORITHMS),
+        "code_challenge_methods_supported": ["S256"],
+        "revocation_endpoint": issuer + "/revoke",
+        "revocation_endpoint_auth_methods_supported": CONFIDENTIAL_AUTH_METHODS + ["none"],
+        "introspection_endpoint": issuer + "/introspect",
+        "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_AUTH_METHODS,
+        "authorization_response_iss_parameter_supported": True,
+        "ui_locales_supported": list(locales),
+    }
+
+
+def openid_configuration():
+    issuer = current_app.config["IDP_ISSUER"]
+    metadata = authorization_server_metadata()
+    metadata.update(
+        {
+            "userinfo_endpoint": issuer + "/userinfo",
+            "end_session_endpoint": issuer + "/logout",
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": list(ALGORITHMS),
+            "claims_supported": list(CLAIMS_SUPPORTED),
+            "claims_parameter_supported": True,
+            "request_parameter_supported": False,
+            "request_uri_parameter_supported": False,
+            "acr_values_supported": sorted(RANK, key=RANK.get),
+            "prompt_values_supported": ["none", "login", "consent"],
+            "claim_types_supported": ["normal"],
+            "display_values_supported": ["page"],
+            "backchannel_logout_supported": True,
+            "backchannel_logout_session_supported": True,
+        }
+    )
+    return metadata

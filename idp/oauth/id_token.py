@@ -1,0 +1,46 @@
+"""ID tokens (OpenID Connect Core §2, §3.1.3.6) and their hash claims."""
+
+import base64
+import hashlib
+
+from flask import current_app
+
+from ..models.accounts import find_account
+from .claims import released_claims
+from .keys import key_ring
+
+HASHES = {"ES256": hashlib.sha256, "RS256": hashlib.sha256, "EdDSA": hashlib.sha512}
+
+
+def half_hash(value, alg):
+    """at_hash / c_hash: left half of the hash of the ASCII value, base64url (§3.1.3.6)."""
+    digest = HASHES[alg](value.encode()).digest()
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
+
+
+def issue_id_token(client, ctx, access_token, nonce, now):
+    cfg = current_app.config
+    alg = client.id_token_signed_response_alg or cfg["IDP_DEFAULT_ID_TOKEN_ALG"]
+    iat = int(now.timestamp())
+    claims = {
+        "iss": cfg["IDP_ISSUER"],
+        "sub": ctx.subject,
+        "aud": client.client_id,
+        "exp": iat + cfg["IDP_ID_TOKEN_TTL"],
+        "iat": iat,
+        "auth_time": ctx.auth_time,
+        "acr": ctx.acr,
+        "amr": list(ctx.amr or []),
+        "sid": ctx.sid,
+        "azp": client.client_id,
+    }
+    if nonce:
+        claims["nonce"] = nonce
+    if access_token:
+        claims["at_hash"] = half_hash(access_token, alg)
+    requested = (ctx.claims or {}).get("id_token")
+    if requested:
+        account = find_account(ctx.subject)
+        if account is not None:
+            claims.update(released_claims(account, "", requested))
+    return key_ring().sign(claims, alg)

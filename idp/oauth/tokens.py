@@ -1,0 +1,136 @@
+"""Token issuance: JWT access tokens (RFC 9068) and rotating refresh tokens
+(RFC 6749 §6, OAuth 2.0 Security BCP §4.14.2), grouped in token families."""
+
+import secrets
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import timedelta
+
+from authlib.oauth2.rfc6749 import scope_to_list
+from flask import current_app
+
+from ..extensions import db
+from ..models import AccessToken
+from ..models import RefreshToken
+from ..models import TokenFamily
+from ..models.types import digest
+from ..models.types import new_secret
+from .keys import key_ring
+
+OFFLINE_ACCESS = "offline_access"
+
+
+@dataclass
+class GrantContext:
+    """Who the tokens speak for and how strongly they were authenticated."""
+
+    subject: str | None
+    scope: str
+    acr: str | None = None
+    amr: list = field(default_factory=list)
+    auth_time: int | None = None
+    sid: str | None = None
+    claims: dict | None = None  # the `claims` request parameter
+    family_id: str | None = None
+    session_expires_at: object = None
+
+
+def new_family(client, ctx, now):
+    offline = OFFLINE_ACCESS in scope_to_list(ctx.scope)
+    family = TokenFamily(
+        id=secrets.token_urlsafe(18),
+        client_id=client.client_id,
+        subject=ctx.subject,
+        sid=None if offline else ctx.sid,
+        created_at=now,
+    )
+    db.session.add(family)
+    ctx.family_id = family.id
+    return family
+
+
+def issue_tokens(client, ctx, include_refresh_token, now):
+    cfg = current_app.config
+    issuer = cfg["IDP_ISSUER"]
+    ttl = cfg["IDP_ACCESS_TOKEN_TTL"]
+    jti = secrets.token_urlsafe(18)
+    iat = int(now.timestamp())
+    claims = {
+        "iss": issuer,
+        "sub": ctx.subject or client.client_id,
+        "aud": cfg.get("IDP_ACCESS_TOKEN_AUDIENCE") or issuer,
+        "exp": iat + ttl,
+        "iat": iat,
+        "jti": jti,
+        "client_id": client.client_id,
+        "scope": ctx.scope,
+    }
+    if ctx.subject:
+        claims.update(auth_time=ctx.auth_time, acr=ctx.acr)
+        if ctx.sid:
+            claims["sid"] = ctx.sid
+    access_token = key_ring().sign(claims, cfg["IDP_ACCESS_TOKEN_ALG"], typ="at+jwt")
+    db.session.add(
+        AccessToken(
+            jti=jti,
+            family_id=ctx.family_id,
+            **_grant_columns(client, ctx, now, now + timedelta(seconds=ttl)),
+        )
+    )
+    token = {
+        "token_type": "Bearer",
+        "access_token": access_token,
+        "expires_in": ttl,
+        "scope": ctx.scope,
+    }
+    if include_refresh_token and ctx.family_id:
+        token["refresh_token"] = _issue_refresh_token(client, ctx, now)
+    return token
+
+
+def _issue_refresh_token(client, ctx, now):
+    cfg = current_app.config
+    offline = OFFLINE_ACCESS in scope_to_list(ctx.scope)
+    expires_at = now + timedelta(
+        seconds=cfg["IDP_OFFLINE_REFRESH_TOKEN_TTL" if offline else "IDP_REFRESH_TOKEN_TTL"]
+    )
+    if not offline and ctx.session_expires_at is not None:
+        expires_at = min(expires_at, ctx.session_expires_at)
+    value = new_secret()
+    db.session.add(
+        RefreshToken(
+            token_digest=digest(value),
+            family_id=ctx.family_id,
+            **_grant_columns(client, ctx, now, expires_at),
+        )
+    )
+    return value
+
+
+def _grant_columns(client, ctx, now, expires_at):
+    return {
+        "client_id": client.client_id,
+        "subject": ctx.subject,
+        "scope": ctx.scope,
+        "acr": ctx.acr,
+        "amr": list(ctx.amr or []),
+        "auth_time": ctx.auth_time,
+        "sid": ctx.sid,
+        "claims": ctx.claims,
+        "issued_at": now,
+        "expires_at": expires_at,
+    }
+
+
+def context_from(row, scope=None):
+    """The grant context of a stored code or refresh token, optionally with a narrower scope."""
+    return GrantContext(
+        subject=row.subject,
+        scope=row.scope if scope is None else scope,
+        acr=row.acr,
+        amr=list(row.amr or []),
+        auth_time=row.auth_time,
+        sid=row.sid,
+        claims=row.claims,
+        family_id=getattr(row, "family_id", None),
+    )

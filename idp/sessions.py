@@ -1,0 +1,100 @@
+"""Single sign-on sessions (OpenID Connect Core §3.1.2.3 authentication state): a
+server-side record per login and a random HttpOnly cookie pointing at it."""
+
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from flask import g
+from flask import request
+
+from . import audit
+from .extensions import db
+from .models import LoginSession
+from .models.sessions import find_session_by_cookie
+from .models.tokens import revoke_families
+from .models.types import digest
+from .models.types import new_secret
+from .models.types import utcnow
+
+TOUCH_INTERVAL = 60  # seconds between last-seen updates, to spare a write per request
+
+
+def current_session(now=None):
+    """The live session of this browser, or None. Cached for the request."""
+    if "sso_session" in g:
+        return g.sso_session
+    now = now or utcnow()
+    cfg = current_app.config
+    record = find_session_by_cookie(request.cookies.get(cfg["IDP_SSO_COOKIE"]))
+    if record is not None and not record.is_live(now, cfg["IDP_SESSION_IDLE_TTL"]):
+        record = None
+    elif record is not None and (now - record.last_seen_at).total_seconds() > TOUCH_INTERVAL:
+        record.last_seen_at = now
+        db.session.commit()
+    g.sso_session = record
+    return record
+
+
+def start_session(result, now=None):
+    """Create the session for an AuthenticationResult; returns (record, cookie value).
+    A previous session of this browser ends: a new login replaces it."""
+    now = now or utcnow()
+    previous = current_session(now)
+    if previous is not None:
+        end_session(previous, "replaced", now)
+    cookie = new_secret()
+    record = LoginSession(
+        sid=secrets.token_urlsafe(24),
+        cookie_digest=digest(cookie),
+        subject=result.subject,
+        method=result.method,
+        acr=result.acr,
+        amr=list(result.amr),
+        auth_time=result.auth_time,
+        evidence_ref=result.evidence_ref,
+        ip=request.remote_addr,
+        user_agent=(request.user_agent.string or "")[:300],
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(seconds=current_app.config["IDP_SESSION_ABSOLUTE_TTL"]),
+    )
+    db.session.add(record)
+    audit.record("login", subject=result.subject, method=result.method, acr=result.acr,
+                 sid=record.sid)
+    g.sso_session = record
+    return record, cookie
+
+
+def set_cookie(response, cookie):
+    cfg = current_app.config
+    response.set_cookie(
+        cfg["IDP_SSO_COOKIE"],
+        cookie,
+        max_age=cfg["IDP_SESSION_ABSOLUTE_TTL"],
+        path="/",
+        secure=cfg["IDP_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def clear_cookie(response):
+    cfg = current_app.config
+    response.delete_cookie(cfg["IDP_SSO_COOKIE"], path="/", secure=cfg["IDP_SECURE"],
+                           httponly=True, samesite="Lax")
+
+
+def end_session(record, reason, now=None):
+    """End a session everywhere: the record, the tokens bound to it, and the relying
+    parties that registered for back-channel logout."""
+    from .oauth.backchannel import queue_logout
+
+    now = now or utcnow()
+    if record.ended_at is not None:
+        return
+    record.ended_at = now
+    revoke_families(now, "session_ended", sid=record.sid)
+    queue_logout(record, now)
+    audit.record("logout", subject=record.subject, sid=record.sid, reason=reason)
+    g.sso_session = None
