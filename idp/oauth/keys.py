@@ -165,7 +165,9 @@ class KeyRing:
         """Destroy retired keys whose publication window is over."""
         now = now or utcnow()
         gone = [
-            r for r in all_keys() if r.state == RETIRED and r.publish_until and r.publish_until <= now
+            r
+            for r in all_keys()
+            if r.state == RETIRED and r.publish_until and r.publish_until <= now
         ]
         for row in gone:
             self.backend.destroy(row.kid)

@@ -60,7 +60,7 @@ def end_session_confirmed():
 
 
 @bp.post("/account/logout")
-def end_session():
+def account_logout():
     session = current_session()
     if session is None:
         return _done(None)
