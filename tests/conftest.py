@@ -71,7 +71,10 @@ def app(token_config, server_port, database_url, tmp_path_factory):
         from idp.oauth.keys import key_ring
 
         key_ring().ensure()
-    return app
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
