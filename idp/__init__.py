@@ -36,6 +36,7 @@ def create_app(config=None):
     from .login import chooser
     from .oauth import server
     from .web import account
+    from .web import pki
 
     i18n.init_app(app, babel)
     security_headers.init_app(app)
@@ -45,6 +46,7 @@ def create_app(config=None):
     registry.init_app(app)
     chooser.init_app(app)
     account.init_app(app)
+    pki.init_app(app)
 
     from .cli import register_cli
 

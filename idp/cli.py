@@ -11,6 +11,7 @@ from werkzeug.serving import run_simple
 
 from .commands.clients import clients
 from .commands.keys import keys
+from .commands.pki import pki
 
 
 def _create_app():
@@ -20,7 +21,7 @@ def _create_app():
 
 
 def register_cli(app):
-    for group in (clients, keys, logout):
+    for group in (clients, keys, logout, pki):
         if group.name not in app.cli.commands:
             app.cli.add_command(group)
 

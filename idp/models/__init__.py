@@ -2,6 +2,7 @@
 
 from .accounts import Account
 from .audit import AuditEvent
+from .certificates import Authority  # noqa: F401  (PKI tables)
 from .clients import Client
 from .codes import AuthorizationCode
 from .consents import Consent

@@ -107,6 +107,38 @@ class Token:
                 raise TokenError(f"signing failed: {type(error).__name__}") from error
         raise TokenError(f"unsupported algorithm {alg}")
 
+    def generate_ec(self, curve, key_id):
+        """Make an EC key pair on a named curve ("secp256r1", "secp384r1") labelled
+        pki-<key_id>, for the certificate authority; returns the public key."""
+        with self._lock:
+            session = self._open()
+            try:
+                params = session.create_domain_parameters(
+                    KeyType.EC,
+                    {Attribute.EC_PARAMS: encode_named_curve_parameters(curve)},
+                    local=True,
+                )
+                public, _ = params.generate_keypair(
+                    store=True, label=f"pki-{key_id}", id=key_id.encode()
+                )
+            except PKCS11Error as error:
+                raise TokenError(f"key generation failed: {type(error).__name__}") from error
+            return load_der_public_key(encode_ec_public_key(public))
+
+    def sign_ecdsa_digest(self, key_id, digest):
+        """CKM_ECDSA over a digest computed on the host; returns raw r||s."""
+        with self._lock:
+            session = self._open()
+            try:
+                key = self._keys.get(key_id)
+                if key is None:
+                    key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, id=key_id.encode())
+                    self._keys[key_id] = key
+                return key.sign(digest, mechanism=Mechanism.ECDSA)
+            except PKCS11Error as error:
+                self._session = None
+                raise TokenError(f"signing failed: {type(error).__name__}") from error
+
     def destroy(self, key_id):
         with self._lock:
             session = self._open()
