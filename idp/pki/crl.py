@@ -27,10 +27,12 @@ def revoke(ca, serial, reason, now, crl_validity=MAX_VALIDITY):
         raise InvalidReasonError(f"reason must be one of {', '.join(REASONS)}")
     row = ca.find(serial)
     if row.status == "revoked" and (row.revocation_reason != HOLD or reason == HOLD):
-        raise AlreadyRevokedError(f"certificate {row.serial} is revoked already")
+        raise AlreadyRevokedError(f"certificate {row.serial} is already revoked")
     if reason in ("cACompromise", "aACompromise") and row.profile in ("card", "sim"):
         raise InvalidReasonError(f"{reason} is for CA certificates")
-    row.status, row.revocation_reason, row.revoked_at = "revoked", reason, now
+    # CRLs and OCSP carry whole seconds (RFC 5280 §4.1.2.5); so does the record.
+    row.status, row.revocation_reason = "revoked", reason
+    row.revoked_at = now.replace(microsecond=0)
     publish(ca, row.issuer, now, crl_validity)
     return row
 

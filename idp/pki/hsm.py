@@ -119,7 +119,8 @@ class Token:
                     local=True,
                 )
                 public, _ = params.generate_keypair(
-                    store=True, label=f"pki-{key_id}", id=key_id.encode()
+                    store=True, label=f"pki-{key_id}", id=key_id.encode(),
+                    private_template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False},
                 )
             except PKCS11Error as error:
                 raise TokenError(f"key generation failed: {type(error).__name__}") from error
