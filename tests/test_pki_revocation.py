@@ -71,7 +71,7 @@ def test_revocation_publishes_a_signed_crl(app, tmp_path, issuer):
         (row["national_id"], row["serial"], "keyCompromise")]
 
 
-def test_every_reason_code_reaches_the_crl(app, tmp_path):
+def test_every_reason_code_reaches_the_crl(app, tmp_path, issuer):
     init_hierarchy(app)
     reasons = ["unspecified", "keyCompromise", "affiliationChanged", "superseded",
                "cessationOfOperation", "certificateHold", "privilegeWithdrawn"]
@@ -83,7 +83,7 @@ def test_every_reason_code_reaches_the_crl(app, tmp_path):
     assert len(crl) == len(reasons)
 
 
-def test_hold_and_release(app, tmp_path):
+def test_hold_and_release(app, tmp_path, issuer):
     init_hierarchy(app)
     row, certificate, _ = issue(app, tmp_path, "card")
     serial = row["serial"]
@@ -124,7 +124,7 @@ def test_hold_and_release(app, tmp_path):
     (None, "stolen", "reason must be one of"),
     (None, "cACompromise", "cACompromise is for CA certificates"),
 ])
-def test_bad_revocations_are_usage_errors(app, tmp_path, serial, reason, message):
+def test_bad_revocations_are_usage_errors(app, tmp_path, issuer, serial, reason, message):
     init_hierarchy(app)
     row, certificate, _ = issue(app, tmp_path, "card")
     before = crl_number(fetch_crl(certificate))
