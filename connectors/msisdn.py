@@ -40,8 +40,8 @@ def normalise_msisdn(value: object, *, default_region: str | None = DEFAULT_REGI
         raise invalid("telephone number too long")
     try:
         number = phonenumbers.parse(value, default_region)
-    except phonenumbers.NumberParseException as exc:
-        raise invalid(f"not a telephone number ({exc.error_type})") from None
+    except phonenumbers.NumberParseException:
+        raise invalid("not a telephone number") from None
     if number.extension:
         raise invalid("telephone number has an extension")
     if not phonenumbers.is_valid_number(number):
