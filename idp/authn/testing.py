@@ -1,5 +1,10 @@
 """A login method for the test suite only: the test states who logged in and how.
-`create_app` refuses to enable it outside TESTING, so a running provider never offers it."""
+`create_app` refuses to enable it outside TESTING, so a running provider never offers it.
+
+One authenticator is registered per assurance level (`test-level-1`, `test-level-2`,
+labelled with their level so a test can see which ones the chooser offers). The form
+prefills `sub` from the request's `login_hint`, the way a real method prefills an ID
+code or phone number."""
 
 import time
 
@@ -12,6 +17,7 @@ from flask import request
 from ..extensions import db
 from ..models import Account
 from ..models.accounts import find_account
+from ..oauth.transactions import get_transaction
 from .assurance import LEVEL_1
 from .assurance import RANK
 from .registry import Authenticator
@@ -21,22 +27,28 @@ from .result import AuthenticationResult
 bp = Blueprint("test_login", __name__)
 
 FORM = """<form method="post"><input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
-<input name="tx" value="{{ tx }}"><input name="sub"><input name="acr"><input name="amr">
-<button>Log in</button></form>"""
+<input name="tx" value="{{ tx }}"><input name="sub" value="{{ login_hint or '' }}">
+<input name="acr"><input name="amr"><button>Log in</button></form>"""
 
 
 def init_app(app):
     if not app.config.get("TESTING"):
         raise RuntimeError("the test login method is for the test suite only")
     for acr in app.config.get("IDP_TEST_LOGIN_ACRS", list(RANK)):
-        register(app, Authenticator(f"test-{acr.rsplit(':', 1)[-1]}", "Test login", acr,
+        level = acr.rsplit(":", 1)[-1]
+        register(app, Authenticator(f"test-{level}", f"Test login ({level})", acr,
                                     "test_login.start"))
     app.register_blueprint(bp)
 
 
 @bp.get("/login/test")
 def start():
-    return render_template_string(FORM, tx=request.args.get("tx", ""))
+    from ..login.chooser import login_hint
+
+    tx_id = request.args.get("tx", "")
+    tx = get_transaction(tx_id)
+    hint = login_hint(tx) if tx is not None else None
+    return render_template_string(FORM, tx=tx_id, login_hint=hint)
 
 
 @bp.post("/login/test")

@@ -1,15 +1,16 @@
 """The login page: the methods able to satisfy what the relying party asked for."""
 
 from flask import Blueprint
-from flask import abort
 from flask import render_template
 from flask import request
 
 from ..authn import registry
+from ..authn.assurance import is_known
 from ..models.clients import find_client
+from ..oauth.claims import ClaimsParameterError
 from ..oauth.claims import parse_claims_parameter
 from ..oauth.claims import required_acrs
-from ..oauth.transactions import get_transaction
+from ..oauth.transactions import require_transaction
 from .consent import bp as consent_bp
 
 bp = Blueprint("login", __name__)
@@ -20,25 +21,29 @@ def init_app(app):
     app.register_blueprint(consent_bp)
 
 
-def transaction_or_404(tx_id):
-    tx = get_transaction(tx_id)
-    if tx is None:
-        abort(404)
-    return tx
-
-
 def methods_for(tx):
+    """The login methods whose acr meets what the transaction's request requires."""
     params = tx["params"]
-    acrs = required_acrs(params.get("acr_values"), parse_claims_parameter(params.get("claims")))
+    try:
+        claims = parse_claims_parameter(params.get("claims"))
+    except ClaimsParameterError:  # refused by the authorize endpoint before any transaction
+        claims = None
+    acrs = [a for a in required_acrs(params.get("acr_values"), claims) if is_known(a)]
     return registry.able_to_satisfy(acrs)
+
+
+def login_hint(tx):
+    """The relying party's `login_hint` (OpenID Connect Core §3.1.2.1) for login methods
+    that can prefill who is logging in."""
+    return tx["params"].get("login_hint")
 
 
 @bp.get("/login")
 def choose():
     tx_id = request.args.get("tx")
-    tx = transaction_or_404(tx_id)
+    tx = require_transaction(tx_id)
     client = find_client(tx["params"].get("client_id"))
     return render_template(
         "login/choose.html", tx=tx_id, client=client, methods=methods_for(tx),
-        login_hint=tx["params"].get("login_hint"),
+        login_hint=login_hint(tx),
     )

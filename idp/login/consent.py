@@ -3,7 +3,6 @@ decision is remembered per client and scope set until withdrawn."""
 
 from authlib.oauth2.rfc6749 import AccessDeniedError
 from flask import Blueprint
-from flask import abort
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -17,8 +16,9 @@ from ..models.clients import find_client
 from ..models.consents import find_consent
 from ..models.types import utcnow
 from ..oauth.authorize import error_redirect
+from ..oauth.transactions import TransactionExpiredError
 from ..oauth.transactions import close_transaction
-from ..oauth.transactions import get_transaction
+from ..oauth.transactions import require_transaction
 from ..oauth.transactions import update_transaction
 from ..sessions import current_session
 
@@ -34,30 +34,44 @@ SCOPE_LABELS = {
 
 
 def _context():
+    """The transaction, session and client behind the consent page; None when the
+    session has ended meanwhile (the request then asks for login again)."""
     tx_id = request.values.get("tx")
-    tx = get_transaction(tx_id)
+    tx = require_transaction(tx_id)
     session = current_session()
-    if tx is None or session is None:
-        abort(404)
     client = find_client(tx["params"].get("client_id"))
     if client is None:
-        abort(404)
+        raise TransactionExpiredError()
+    if session is None:
+        return None
     return tx_id, tx, session, client
+
+
+def _scopes(tx):
+    """What the person is asked to share: the scopes and those the `claims` parameter
+    reaches (set by the authorize endpoint)."""
+    return tx.get("ask") or tx["params"].get("scope", "").split()
 
 
 @bp.get("/consent")
 def show():
-    tx_id, tx, session, client = _context()
-    scopes = tx["params"].get("scope", "").split()
+    context = _context()
+    if context is None:
+        return redirect(url_for("oauth.resume", tx=request.args.get("tx")), 303)
+    tx_id, tx, session, client = context
+    scopes = _scopes(tx)
     return render_template("login/consent.html", tx=tx_id, client=client, scopes=scopes,
                            scope_labels=SCOPE_LABELS)
 
 
 @bp.post("/consent")
 def decide():
-    tx_id, tx, session, client = _context()
+    context = _context()
+    if context is None:
+        return redirect(url_for("oauth.resume", tx=request.form.get("tx")), 303)
+    tx_id, tx, session, client = context
     params = tx["params"]
-    scopes = params.get("scope", "").split()
+    scopes = _scopes(tx)
     if request.form.get("decision") != "allow":
         audit.record("consent", "denied", subject=session.subject, client_id=client.client_id)
         db.session.commit()
@@ -74,5 +88,5 @@ def decide():
     remembered.granted_at = utcnow()
     audit.record("consent", subject=session.subject, client_id=client.client_id, scopes=scopes)
     db.session.commit()
-    update_transaction(tx_id, consented=scopes)
+    update_transaction(tx_id, consent={"sub": session.subject, "scopes": scopes})
     return redirect(url_for("oauth.resume", tx=tx_id), 303)

@@ -19,6 +19,8 @@ PROTOCOL_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr
 CLAIMS_SUPPORTED = PROTOCOL_CLAIMS + tuple(c for cs in SCOPE_CLAIMS.values() for c in cs)
 # Claims this provider states itself; a request can never set them.
 PROVIDER_CLAIMS = frozenset(PROTOCOL_CLAIMS)
+# The scope that releases each claim about the person.
+CLAIM_SCOPE = {claim: scope for scope, claims in SCOPE_CLAIMS.items() for claim in claims}
 
 
 class ClaimsParameterError(ValueError):
@@ -39,9 +41,9 @@ def parse_claims_parameter(raw):
     for target, members in value.items():
         if not isinstance(members, dict):
             raise ClaimsParameterError(f"'claims.{target}' must be an object.")
-        for name, spec in members.items():
+        for spec in members.values():
             if spec is not None and not _valid_spec(spec):
-                raise ClaimsParameterError(f"Invalid request for claim '{name}'.")
+                raise ClaimsParameterError("The 'claims' parameter holds an invalid claim request.")
         parsed[target] = members
     return parsed
 
@@ -66,13 +68,34 @@ def required_acrs(acr_values, claims):
     return required
 
 
+def restrict_claims(claims, allowed_scopes):
+    """The `claims` parameter without the claims about the person that none of
+    `allowed_scopes` (the client's registered scopes) releases: a `claims` member may ask
+    for a claim without its scope (§5.5), never for one the client may not have."""
+    if claims is None:
+        return None
+    allowed = set(allowed_scopes)
+    return {
+        target: {name: spec for name, spec in members.items()
+                 if name in PROVIDER_CLAIMS or CLAIM_SCOPE.get(name) in allowed}
+        for target, members in claims.items()
+    }
+
+
+def scopes_reached(claims):
+    """The scopes whose claims a (restricted) `claims` parameter asks for: the person
+    consents to these as if they had been requested as scopes."""
+    return {CLAIM_SCOPE[name] for members in (claims or {}).values() for name in members
+            if name in CLAIM_SCOPE}
+
+
 def released_claims(account, scope, requested=None):
     """Claims about the account released by the scopes and by `claims` members."""
     profile = account.profile or {}
     names = set()
     for s in scope_to_list(scope) or []:
         names.update(SCOPE_CLAIMS.get(s, ()))
-    names.update(n for n in (requested or {}) if n not in PROVIDER_CLAIMS)
+    names.update(n for n in (requested or {}) if n in CLAIM_SCOPE)
     return {n: profile[n] for n in sorted(names) if n in profile}
 
 

@@ -20,7 +20,7 @@ bp = Blueprint("oauth", __name__)
 
 def init_app(app):
     app.register_blueprint(bp)
-    for view in (token, introspect, revoke, userinfo):
+    for view in (authorization, token, introspect, revoke, userinfo):
         csrf.exempt(view)
 
 
