@@ -1,4 +1,4 @@
-.PHONY: bootstrap run test lint
+.PHONY: bootstrap run test lint translations
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -12,3 +12,9 @@ test: bootstrap
 
 lint:
 	.venv/bin/ruff check .
+
+# Re-extract the page strings, merge them into each catalog, compile the .mo files.
+translations:
+	.venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --project=Bawaba --version=0.1 --copyright-holder="Bawaba contributors" --no-wrap --sort-by-file -o idp/translations/messages.pot .
+	.venv/bin/pybabel update -i idp/translations/messages.pot -d idp/translations --no-wrap
+	.venv/bin/pybabel compile -d idp/translations --statistics

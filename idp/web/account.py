@@ -2,13 +2,17 @@
 withdrawing that consent."""
 
 from flask import Blueprint
+from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import gettext
 
 from .. import audit
 from ..extensions import db
+from ..login.consent import SCOPE_LABELS
+from ..models.accounts import find_account
 from ..models.clients import find_client
 from ..models.consents import consents_of
 from ..models.consents import find_consent
@@ -27,13 +31,19 @@ def init_app(app):
 def home():
     session = current_session()
     consents = []
+    name = None
     if session is not None:
         consents = [(c, find_client(c.client_id)) for c in consents_of(session.subject)]
-    return render_template("account/home.html", session=session, consents=consents)
+        account = find_account(session.subject)
+        name = account.profile.get("name") if account is not None else None
+    return render_template("account/home.html", session=session, consents=consents,
+                           name=name, scope_labels=SCOPE_LABELS)
 
 
 @bp.post("/account/consents/withdraw")
 def withdraw_consent():
+    """Withdraw the consent given to one client: its remembered scopes go and every token
+    family it holds for this person is revoked, offline access included (303 back)."""
     session = current_session()
     if session is None:
         return redirect(url_for("account.home"), 303)
@@ -41,9 +51,11 @@ def withdraw_consent():
     consent = find_consent(session.subject, client_id)
     if consent is not None:
         db.session.delete(consent)
-        # Withdrawn consent ends the client's access, offline access included.
         revoke_families(utcnow(), "consent_withdrawn", subject=session.subject,
                         client_id=client_id)
         audit.record("consent_withdrawn", subject=session.subject, client_id=client_id)
         db.session.commit()
+        client = find_client(client_id)
+        flash(gettext("You withdrew your permission for %(name)s.",
+                      name=client.name if client else client_id))
     return redirect(url_for("account.home"), 303)
