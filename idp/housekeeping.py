@@ -1,18 +1,21 @@
 """Background upkeep in each server process: retry back-channel logouts and drop expired
-one-time records. Safe to run in several workers at once."""
+one-time records, finished deliveries and sessions over for a day. Safe to run in several
+workers at once."""
 
 import logging
 import threading
 import time
-
-from sqlalchemy.exc import SQLAlchemyError
+from datetime import timedelta
 
 from .extensions import db
 from .models import AuthorizationCode
+from .models import BackchannelDelivery
 from .models import UsedJti
+from .models.sessions import delete_sessions_over
 from .models.types import utcnow
 
 log = logging.getLogger(__name__)
+KEEP_FINISHED = timedelta(days=1)
 
 
 def run_once(now=None):
@@ -22,6 +25,14 @@ def run_once(now=None):
     deliver_due(now)
     db.session.execute(db.delete(AuthorizationCode).where(AuthorizationCode.expires_at < now))
     db.session.execute(db.delete(UsedJti).where(UsedJti.expires_at < now))
+    before = now - KEEP_FINISHED
+    db.session.execute(
+        db.delete(BackchannelDelivery).where(
+            (BackchannelDelivery.delivered_at < before)
+            | (BackchannelDelivery.abandoned_at < before)
+        )
+    )
+    delete_sessions_over(before)
     db.session.commit()
 
 
@@ -32,7 +43,7 @@ def start_housekeeping(app, interval=10):
             with app.app_context():
                 try:
                     run_once()
-                except SQLAlchemyError:
+                except Exception:  # the loop must outlive a database or token outage
                     db.session.rollback()
                     log.exception("housekeeping failed; retrying in %ss", interval)
 

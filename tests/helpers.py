@@ -2,6 +2,7 @@
 journey over HTTP, and a relying party that speaks to the provider's endpoints."""
 
 import base64
+import contextlib
 import hashlib
 import json
 import re
@@ -171,3 +172,27 @@ def sign_in(browser, rp, sub="citizen-1", acr=LEVEL_1, consent=True, **overrides
         page = browser.consent(page)
     assert page.status_code in (302, 303), (page.status_code, page.text[:800])
     return query_of(page.headers["Location"])
+
+
+SIBLING_SETTINGS = ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "PKCS11_MODULE",
+                    "PKCS11_TOKEN_LABEL", "PKCS11_TOKEN_PIN", "SOFTHSM2_CONF")
+
+
+@contextlib.contextmanager
+def sibling_app(app, **overrides):
+    """A second provider built by create_app with the same database and token as `app`
+    and some settings changed (e.g. an https issuer); its pools are closed afterwards."""
+    from idp import create_app
+    from idp.extensions import db
+
+    config = {"TESTING": True, "IDP_ENV": "test", "IDP_ENABLE_TEST_LOGIN": True,
+              "IDP_KEY_CACHE_SECONDS": 0, "IDP_ISSUER": app.config["IDP_ISSUER"]}
+    config.update({k: app.config[k] for k in SIBLING_SETTINGS if app.config.get(k)})
+    config.update(overrides)
+    other = create_app(config)
+    try:
+        yield other
+    finally:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()

@@ -51,3 +51,11 @@ def rotate(algs):
         click.echo(f"{key.kid}\t{key.alg}\t{key.state}")
     if pruned:
         click.echo(f"removed {len(pruned)} expired key(s)")
+
+
+@keys.command("prune")
+@with_appcontext
+def prune():
+    """Destroy retired keys whose publication window is over (also done by rotate)."""
+    pruned = key_ring().prune()
+    click.echo(f"removed {len(pruned)} expired key(s)")

@@ -62,3 +62,15 @@ def clients_of_session(sid):
     return db.session.execute(
         db.select(SessionClient.client_id).filter_by(sid=sid)
     ).scalars().all()
+
+
+def delete_sessions_over(before):
+    """Forget sessions that ended or expired before `before`, and their client lists."""
+    over = db.select(LoginSession.sid).where(
+        (LoginSession.ended_at < before) | (LoginSession.expires_at < before)
+    )
+    db.session.execute(db.delete(SessionClient).where(SessionClient.sid.in_(over)))
+    db.session.execute(
+        db.delete(LoginSession).where(LoginSession.sid.in_(over)),
+        execution_options={"synchronize_session": False},
+    )

@@ -2,6 +2,8 @@
 POSTed to each relying party of the ended session, retried with backoff until it is
 acknowledged or IDP_BACKCHANNEL_MAX_ATTEMPTS is reached."""
 
+import base64
+import json
 import logging
 import secrets
 from datetime import timedelta
@@ -22,12 +24,15 @@ EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_TTL = 120
 
 
-def logout_token(client, subject, sid, now):
+def logout_token(client_id, subject, sid, now):
+    """A logout token (§2.4): typ logout+jwt, the session's sub and sid, the event, and
+    never a nonce; signed with the alg the client chose for its ID tokens."""
     cfg = current_app.config
+    client = find_client(client_id)
     iat = int(now.timestamp())
     claims = {
         "iss": cfg["IDP_ISSUER"],
-        "aud": client.client_id,
+        "aud": client_id,
         "iat": iat,
         "exp": iat + LOGOUT_TOKEN_TTL,
         "jti": secrets.token_urlsafe(16),
@@ -35,8 +40,20 @@ def logout_token(client, subject, sid, now):
         "sid": sid,
         "events": {EVENT: {}},
     }
-    alg = client.id_token_signed_response_alg or cfg["IDP_DEFAULT_ID_TOKEN_ALG"]
+    alg = (client and client.id_token_signed_response_alg) or cfg["IDP_DEFAULT_ID_TOKEN_ALG"]
     return key_ring().sign(claims, alg, typ="logout+jwt")
+
+
+def _current_token(delivery, now):
+    """The stored token, or a freshly signed one (new iat, exp and jti) when it would
+    expire before the relying party could check it: retries outlast LOGOUT_TOKEN_TTL."""
+    payload = delivery.logout_token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    margin = current_app.config["IDP_BACKCHANNEL_TIMEOUT"] + 30
+    if claims["exp"] - margin > now.timestamp():
+        return delivery.logout_token
+    delivery.logout_token = logout_token(delivery.client_id, claims["sub"], claims["sid"], now)
+    return delivery.logout_token
 
 
 def queue_logout(session, now):
@@ -49,7 +66,7 @@ def queue_logout(session, now):
             BackchannelDelivery(
                 client_id=client_id,
                 uri=client.backchannel_logout_uri,
-                logout_token=logout_token(client, session.subject, session.sid, now),
+                logout_token=logout_token(client_id, session.subject, session.sid, now),
                 next_attempt_at=now,
                 created_at=now,
             )
@@ -81,10 +98,11 @@ def deliver_due(now=None, limit=50):
 def _send(delivery, now):
     cfg = current_app.config
     delivery.attempts += 1
+    token = _current_token(delivery, now)
     try:
         response = requests.post(
             delivery.uri,
-            data={"logout_token": delivery.logout_token},
+            data={"logout_token": token},
             timeout=cfg["IDP_BACKCHANNEL_TIMEOUT"],
             allow_redirects=False,
         )

@@ -3,12 +3,17 @@ is advertised."""
 
 from flask import current_app
 
+from ..authn import registry
 from ..authn.assurance import RANK
 from .claims import CLAIMS_SUPPORTED
 from .claims import SCOPES_SUPPORTED
 from .grants import CLIENT_AUTH_METHODS
 from .grants import CONFIDENTIAL_AUTH_METHODS
 from .keys import ALGORITHMS
+
+# Client assertions (private_key_jwt) are checked by Authlib with joserfc's recommended
+# algorithms; of those, the asymmetric ones a registered JWK Set can hold.
+ASSERTION_ALGORITHMS = ["ES256", "RS256"]
 
 
 def authorization_server_metadata():
@@ -24,12 +29,14 @@ def authorization_server_metadata():
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
-        "token_endpoint_auth_signing_alg_values_supported": list(ALGORITHMS),
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
         "code_challenge_methods_supported": ["S256"],
         "revocation_endpoint": issuer + "/revoke",
         "revocation_endpoint_auth_methods_supported": CONFIDENTIAL_AUTH_METHODS + ["none"],
+        "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
         "introspection_endpoint": issuer + "/introspect",
         "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_AUTH_METHODS,
+        "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
         "authorization_response_iss_parameter_supported": True,
         "ui_locales_supported": list(locales),
     }
@@ -48,7 +55,6 @@ def openid_configuration():
             "claims_parameter_supported": True,
             "request_parameter_supported": False,
             "request_uri_parameter_supported": False,
-            "acr_values_supported": sorted(RANK, key=RANK.get),
             "prompt_values_supported": ["none", "login", "consent"],
             "claim_types_supported": ["normal"],
             "display_values_supported": ["page"],
@@ -56,4 +62,12 @@ def openid_configuration():
             "backchannel_logout_session_supported": True,
         }
     )
+    acrs = reachable_acrs()
+    if acrs:
+        metadata["acr_values_supported"] = acrs
     return metadata
+
+
+def reachable_acrs():
+    """The acr values some configured login method can satisfy, weakest first."""
+    return [acr for acr in sorted(RANK, key=RANK.get) if registry.able_to_satisfy([acr])]

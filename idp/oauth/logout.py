@@ -1,6 +1,7 @@
 """RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): end the session, tell the
 relying parties, and return to a registered post_logout_redirect_uri (exact match)."""
 
+import logging
 import threading
 
 from authlib.common.urls import add_params_to_uri
@@ -24,6 +25,7 @@ from .backchannel import deliver_due
 from .keys import InvalidJwtError
 from .keys import key_ring
 
+log = logging.getLogger(__name__)
 bp = Blueprint("logout", __name__)
 
 
@@ -90,12 +92,18 @@ def logged_out():
 def _hint_claims(token):
     if not token:
         return None
+    invalid = AuthorizationRequestError(InvalidRequestError("Invalid 'id_token_hint'."))
     try:
-        claims = key_ring().verify(token)
+        # An ID token (typ JWT), not an access or logout token; expiry does not matter (§2).
+        claims = key_ring().verify(token, typ="JWT")
     except InvalidJwtError:
-        raise AuthorizationRequestError(InvalidRequestError("Invalid 'id_token_hint'.")) from None
-    if claims.get("iss") != current_app.config["IDP_ISSUER"]:
-        raise AuthorizationRequestError(InvalidRequestError("Invalid 'id_token_hint'."))
+        raise invalid from None
+    if (
+        claims.get("iss") != current_app.config["IDP_ISSUER"]
+        or not claims.get("aud")
+        or not isinstance(claims.get("sub"), str)
+    ):
+        raise invalid
     return claims
 
 
@@ -122,8 +130,15 @@ def _post_logout_target(client, uri, state):
 
 
 def _deliver_in_background(app):
+    """Send the logout tokens now rather than at the next housekeeping round; what fails
+    here is retried there."""
+
     def run():
         with app.app_context():
-            deliver_due()
+            try:
+                deliver_due()
+            except Exception:  # a daemon thread has nobody to raise to
+                db.session.rollback()
+                log.exception("back-channel logout delivery failed; housekeeping retries it")
 
     threading.Thread(target=run, name="backchannel-logout", daemon=True).start()

@@ -20,6 +20,8 @@ from pkcs11.util.ec import encode_named_curve_parameters
 from pkcs11.util.rsa import encode_rsa_public_key
 
 ED25519_OID = "1.3.101.112"
+# Signing keys never leave the token, whatever the token's own defaults are.
+PRIVATE_TEMPLATE = {Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False}
 
 
 class TokenError(Exception):
@@ -67,11 +69,13 @@ class Token:
                         {Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")},
                         local=True,
                     )
-                    public, _ = params.generate_keypair(store=True, label=label, id=ident)
+                    public, _ = params.generate_keypair(store=True, label=label, id=ident,
+                                                        private_template=PRIVATE_TEMPLATE)
                     return load_der_public_key(encode_ec_public_key(public))
                 if alg == "RS256":
                     public, _ = session.generate_keypair(
-                        KeyType.RSA, 2048, store=True, label=label, id=ident
+                        KeyType.RSA, 2048, store=True, label=label, id=ident,
+                        private_template=PRIVATE_TEMPLATE,
                     )
                     return load_der_public_key(encode_rsa_public_key(public))
                 if alg == "EdDSA":
@@ -80,7 +84,8 @@ class Token:
                         {Attribute.EC_PARAMS: encode_named_curve_parameters(ED25519_OID)},
                         local=True,
                     )
-                    public, _ = params.generate_keypair(store=True, label=label, id=ident)
+                    public, _ = params.generate_keypair(store=True, label=label, id=ident,
+                                                        private_template=PRIVATE_TEMPLATE)
                     point = _octet_string(public[Attribute.EC_POINT])
                     return Ed25519PublicKey.from_public_bytes(point)
             except PKCS11Error as error:
@@ -141,11 +146,15 @@ class Token:
                 raise TokenError(f"signing failed: {type(error).__name__}") from error
 
     def destroy(self, key_id):
+        """Destroy every object (private and public key) with this CKA_ID."""
         with self._lock:
             session = self._open()
-            for obj in session.get_objects({Attribute.ID: key_id.encode()}):
-                obj.destroy()
             self._keys.pop(key_id, None)
+            try:
+                for obj in list(session.get_objects({Attribute.ID: key_id.encode()})):
+                    obj.destroy()
+            except PKCS11Error as error:
+                raise TokenError(f"destroying key failed: {type(error).__name__}") from error
 
 
 def _octet_string(der):
