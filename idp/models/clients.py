@@ -94,7 +94,8 @@ class Client(db.Model, ClientMixin):
 
 
 def find_client(client_id):
-    if not isinstance(client_id, str) or len(client_id) > 64:
+    # PostgreSQL text cannot hold NUL: such an id names no client and must not reach a query.
+    if not isinstance(client_id, str) or len(client_id) > 64 or "\x00" in client_id:
         return None
     return db.session.execute(
         db.select(Client).filter_by(client_id=client_id)

@@ -15,11 +15,14 @@ class UsedJti(db.Model):
 
 
 def remember_jti(issuer, jti, expires_at, now):
-    """Record a jti; False when it was seen before (and has not yet expired)."""
+    """Record a jti; False when it was seen before (and has not yet expired). Committed at
+    once: the identifier is spent even if the rest of the request then fails."""
     db.session.execute(db.delete(UsedJti).where(UsedJti.expires_at < now))
     try:
         with db.session.begin_nested():
             db.session.add(UsedJti(issuer=issuer, jti=jti, expires_at=expires_at))
     except IntegrityError:
+        db.session.commit()
         return False
+    db.session.commit()
     return True

@@ -1,6 +1,7 @@
 """Grants at the token endpoint: authorization code (RFC 6749 §4.1 with OpenID Connect
 Core §3.1.3), refresh token with rotation and reuse detection (RFC 6749 §6, Security BCP
-§4.14.2), and client credentials (RFC 6749 §4.4)."""
+RFC 9700 §4.14.2) and a fresh ID token (OpenID Connect Core §12.2), and client
+credentials (RFC 6749 §4.4)."""
 
 from authlib.oauth2.rfc6749 import InvalidGrantError
 from authlib.oauth2.rfc6749 import InvalidScopeError
@@ -103,27 +104,34 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             return None
         if not row.is_active(now):
             return None
-        if row.family.sid is not None:
-            session = find_session(row.family.sid)
-            if session is None or session.ended_at is not None:
-                return None
+        if row.family.sid is not None and not _session_live(row.family.sid):
+            return None
         return row
 
     def authenticate_user(self, refresh_token):
         account = find_account(refresh_token.subject)
         if account is None or account.locked_at is not None:
-            return None
+            raise InvalidGrantError("The account can no longer be used.")
         return account
 
     def issue_token(self, user, refresh_token):
         now = utcnow()
         if not claim_refresh_token(refresh_token, now):
             db.session.rollback()
-            raise InvalidGrantError()
-        scope = self.request.payload.scope or refresh_token.scope
+            raise InvalidGrantError("The refresh token was used concurrently.")
+        # RFC 6749 §6: an omitted scope means the scope originally granted.
+        scope = " ".join(scope_to_list(self.request.payload.scope) or []) or refresh_token.scope
         ctx = context_from(refresh_token, scope=scope)
         ctx.session_expires_at = refresh_token.expires_at
+        if ctx.sid is not None and not _session_live(ctx.sid):
+            ctx.sid = None  # offline access after the session ended: no sid to speak of
         token = issue_tokens(self.client, ctx, True, now)
+        if "openid" in scope_to_list(scope):
+            # OpenID Connect Core §12.2: same iss, sub, aud, azp and auth_time; new iat; no
+            # nonce, which belonged to the authentication request.
+            token["id_token"] = issue_id_token(
+                self.client, ctx, token["access_token"], None, now
+            )
         audit.record("token_refreshed", subject=ctx.subject, client_id=self.client.client_id,
                      family=ctx.family_id)
         db.session.commit()
@@ -134,7 +142,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
+    # A public client is identified (method "none") so that it hears unauthorized_client
+    # (RFC 6749 §5.2): Client.check_grant_type never lets it use this grant.
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
     def validate_token_request(self):
         super().validate_token_request()
@@ -151,3 +161,8 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
         token = issue_tokens(self.client, ctx, False, now)
         db.session.commit()
         return token
+
+
+def _session_live(sid):
+    session = find_session(sid)
+    return session is not None and session.ended_at is None

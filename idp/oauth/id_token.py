@@ -1,4 +1,5 @@
-"""ID tokens (OpenID Connect Core §2, §3.1.3.6) and their hash claims."""
+"""ID tokens (OpenID Connect Core §2, §3.1.3.6, §12.2) and their hash claims; signed with
+the client's `id_token_signed_response_alg` (ES256 by default, RS256 or EdDSA)."""
 
 import base64
 import hashlib
@@ -31,9 +32,10 @@ def issue_id_token(client, ctx, access_token, nonce, now):
         "auth_time": ctx.auth_time,
         "acr": ctx.acr,
         "amr": list(ctx.amr or []),
-        "sid": ctx.sid,
+        "sid": ctx.sid or None,  # none after the session of an offline grant ended
         "azp": client.client_id,
     }
+    claims = {k: v for k, v in claims.items() if v is not None}
     if nonce:
         claims["nonce"] = nonce
     if access_token:

@@ -1,8 +1,12 @@
 """Token introspection (RFC 7662) and revocation (RFC 7009).
 
 Introspection answers for tokens issued to the calling client, and for any token when the
-caller is a resource server registered with the `introspection` scope."""
+caller is a resource server registered with the `introspection` scope; public clients may
+not introspect. Revocation takes any client's own tokens, public clients included; a
+refresh token takes its whole family with it (RFC 7009 §2.1)."""
 
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc6749 import scope_to_list
 from authlib.oauth2.rfc7009 import RevocationEndpoint as BaseRevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as BaseIntrospectionEndpoint
@@ -17,6 +21,25 @@ from .access_tokens import load_access_token
 from .grants import CONFIDENTIAL_AUTH_METHODS
 
 INTROSPECTION_SCOPE = "introspection"
+TOKEN_TYPES = ("access_token", "refresh_token")
+
+
+class UnsupportedTokenTypeError(OAuth2Error):
+    """RFC 7009 §2.2.1, an error response of RFC 6749 §5.2: status 400. (Authlib's class
+    of the same name is a 401 Bearer challenge.)"""
+
+    error = "unsupported_token_type"
+
+
+def check_params(request):
+    """`token` is required; a `token_type_hint` must be one this provider knows."""
+    if "token" not in request.form:
+        raise InvalidRequestError("Missing 'token' in request.")
+    hint = request.form.get("token_type_hint")
+    if hint and hint not in TOKEN_TYPES:
+        raise UnsupportedTokenTypeError(
+            "Unsupported 'token_type_hint': use access_token or refresh_token."
+        )
 
 
 def find_token(value, hint):
@@ -43,6 +66,9 @@ def _refresh(value, now):
 
 class IntrospectionEndpoint(BaseIntrospectionEndpoint):
     CLIENT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
+
+    def check_params(self, request, client):
+        check_params(request)
 
     def query_token(self, token_string, token_type_hint):
         return find_token(token_string, token_type_hint)
@@ -81,6 +107,9 @@ class IntrospectionEndpoint(BaseIntrospectionEndpoint):
 
 class RevocationEndpoint(BaseRevocationEndpoint):
     CLIENT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS + ["none"]
+
+    def check_params(self, request, client):
+        check_params(request)
 
     def query_token(self, token_string, token_type_hint):
         return find_token(token_string, token_type_hint)

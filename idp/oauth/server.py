@@ -1,11 +1,22 @@
 """The authorization server: Authlib's Flask server with Bawaba's grants, client
-authentication and endpoints registered."""
+authentication and endpoints registered.
+
+Requests to the token, introspection and revocation endpoints are checked here before any
+grant sees them (RFC 6749 §3.2): parameters in the form body only, none repeated, and a
+`grant_type` present. Every error leaves with a description (STYLE: JSON errors)."""
+
+import base64
+import binascii
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749 import InvalidClientError
+from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from flask import current_app
+from flask import request as flask_request
 
 from ..models.clients import find_client
 from .client_auth import PrivateKeyJwt
@@ -17,10 +28,22 @@ from .introspection import RevocationEndpoint
 from .keys import KeyRing
 from .pkce import S256CodeChallenge
 
+DESCRIPTIONS = {
+    "invalid_request": "The request is missing a parameter or is malformed.",
+    "invalid_client": "Client authentication failed.",
+    "invalid_grant": "The grant is invalid, expired, revoked or belongs to another client.",
+    "unauthorized_client": "The client is not allowed to use this grant type.",
+    "unsupported_grant_type": "This grant type is not supported.",
+    "invalid_scope": "The requested scope is invalid or exceeds what was granted.",
+    "unsupported_token_type": "This token type is not supported.",
+}
+
 
 class AuthorizationServer(FlaskAuthorizationServer):
     def create_oauth2_request(self, request):
         """Stored authorization parameters (a dict) become a request as well."""
+        if isinstance(request, OAuth2Request):
+            return request
         if isinstance(request, dict):
             oauth_request = OAuth2Request(
                 "GET", current_app.config["IDP_ISSUER"] + "/authorize", headers={}
@@ -29,13 +52,75 @@ class AuthorizationServer(FlaskAuthorizationServer):
             return oauth_request
         return super().create_oauth2_request(request)
 
+    def create_token_response(self, request=None):
+        oauth_request = self.create_oauth2_request(request)
+        try:
+            check_body_parameters()
+            if not oauth_request.form.get("grant_type"):
+                raise InvalidRequestError("Missing 'grant_type' in request.")
+        except OAuth2Error as error:
+            return self.handle_error_response(oauth_request, error)
+        return super().create_token_response(oauth_request)
+
+    def create_endpoint_response(self, name, request=None):
+        try:
+            check_body_parameters()
+        except OAuth2Error as error:
+            return self.handle_error_response(self.create_oauth2_request(request), error)
+        return super().create_endpoint_response(name, request)
+
+    def handle_error_response(self, request, error):
+        if not error.description:
+            error.description = DESCRIPTIONS.get(error.error, error.error)
+        return super().handle_error_response(request, error)
+
     def authenticate_client(self, request, methods, endpoint="token"):
+        # RFC 6749 §2.3: "The client MUST NOT use more than one authentication method in
+        # each request."
+        form = request.form
+        basic = _basic_credentials(request.headers.get("Authorization", ""))
+        presented = [
+            basic is not None,
+            "client_secret" in form,
+            "client_assertion" in form or "client_assertion_type" in form,
+        ]
+        if sum(presented) > 1:
+            raise InvalidRequestError("Use one client authentication method per request.")
+        if basic is False:
+            raise InvalidClientError(status_code=401, description="Malformed Basic credentials.")
         # RFC 6749 §5.2: a failed client authentication is 401 with WWW-Authenticate.
         try:
             return super().authenticate_client(request, methods, endpoint)
         except InvalidClientError as error:
             error.status_code = 401
             raise
+
+
+def check_body_parameters():
+    """RFC 6749 §3.2: parameters travel in the form body (never the URL, where secrets
+    leak into logs) and none may appear twice."""
+    if flask_request.args:
+        raise InvalidRequestError("Send the parameters in the request body, not the URL.")
+    form = flask_request.form
+    repeated = [k for k in form if len(form.getlist(k)) > 1]
+    if repeated:
+        name = repeated[0]
+        if len(name) > 40 or invalid_error_characters(name) or "'" in name:
+            raise InvalidRequestError("Repeated parameter.")
+        raise InvalidRequestError(f"Repeated parameter: '{name}'.")
+
+
+def _basic_credentials(header):
+    """None without Basic credentials, False when they are not base64 of UTF-8 text
+    (RFC 7617 §2), else True. Authlib decodes them itself once they are known readable."""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return False
+    return True
 
 
 def init_app(app):

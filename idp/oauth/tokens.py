@@ -25,7 +25,8 @@ class GrantContext:
     """Who the tokens speak for and how strongly they were authenticated."""
 
     subject: str | None
-    scope: str
+    scope: str  # of the access token (and ID token)
+    grant_scope: str | None = None  # of the refresh token, when a refresh narrowed `scope`
     acr: str | None = None
     amr: list = field(default_factory=list)
     auth_time: int | None = None
@@ -66,9 +67,9 @@ def issue_tokens(client, ctx, include_refresh_token, now):
         "scope": ctx.scope,
     }
     if ctx.subject:
-        claims.update(auth_time=ctx.auth_time, acr=ctx.acr)
-        if ctx.sid:
-            claims["sid"] = ctx.sid
+        # RFC 9068 §2.2.1: how the person authenticated, when known.
+        authentication = {"auth_time": ctx.auth_time, "acr": ctx.acr, "sid": ctx.sid}
+        claims.update({k: v for k, v in authentication.items() if v is not None})
     access_token = key_ring().sign(claims, cfg["IDP_ACCESS_TOKEN_ALG"], typ="at+jwt")
     db.session.add(
         AccessToken(
@@ -89,21 +90,20 @@ def issue_tokens(client, ctx, include_refresh_token, now):
 
 
 def _issue_refresh_token(client, ctx, now):
+    """RFC 6749 §6: a new refresh token has the scope of the grant, however narrow the
+    access token issued with it."""
     cfg = current_app.config
-    offline = OFFLINE_ACCESS in scope_to_list(ctx.scope)
+    scope = ctx.grant_scope or ctx.scope
+    offline = OFFLINE_ACCESS in scope_to_list(scope)
     expires_at = now + timedelta(
         seconds=cfg["IDP_OFFLINE_REFRESH_TOKEN_TTL" if offline else "IDP_REFRESH_TOKEN_TTL"]
     )
     if not offline and ctx.session_expires_at is not None:
         expires_at = min(expires_at, ctx.session_expires_at)
     value = new_secret()
-    db.session.add(
-        RefreshToken(
-            token_digest=digest(value),
-            family_id=ctx.family_id,
-            **_grant_columns(client, ctx, now, expires_at),
-        )
-    )
+    columns = _grant_columns(client, ctx, now, expires_at)
+    columns["scope"] = scope
+    db.session.add(RefreshToken(token_digest=digest(value), family_id=ctx.family_id, **columns))
     return value
 
 
@@ -127,6 +127,7 @@ def context_from(row, scope=None):
     return GrantContext(
         subject=row.subject,
         scope=row.scope if scope is None else scope,
+        grant_scope=row.scope,
         acr=row.acr,
         amr=list(row.amr or []),
         auth_time=row.auth_time,
