@@ -16,7 +16,10 @@ MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
 
 def create_app(config=None):
-    app = Flask(__name__, instance_relative_config=True)
+    # IDP_INSTANCE_PATH: where config.py and the default SQLite database live.
+    instance = os.environ.get("IDP_INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.path.abspath(instance) if instance else None)
     app.config.from_mapping(config_module.DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_mapping(config_module.from_environ())
@@ -74,14 +77,7 @@ def _finish_config(app):
     cfg["SESSION_COOKIE_HTTPONLY"] = True
     cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
     cfg["IDP_SSO_COOKIE"] = "__Host-bawaba-sso" if secure else "bawaba-sso"
-    if not cfg.get("SECRET_KEY"):
-        if cfg["IDP_ENV"] != "development" and not cfg.get("TESTING"):
-            raise RuntimeError("SECRET_KEY is required outside development")
-        log.warning("SECRET_KEY is not set: using a random development key; sessions "
-                    "will not survive a restart and workers will not share them")
-        cfg["SECRET_KEY"] = os.urandom(32).hex()
-    if cfg.get("IDP_ENABLE_TEST_LOGIN") and not cfg.get("TESTING"):
-        raise RuntimeError("IDP_ENABLE_TEST_LOGIN is only for the test suite")
+    config_module.check(cfg, log)
 
 
 def _sqlalchemy_url(url):

@@ -17,7 +17,10 @@ from .commands.pki import pki
 def _create_app():
     from . import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except RuntimeError as error:  # refused configuration: say why, without a traceback
+        raise click.ClickException(str(error)) from None
 
 
 def register_cli(app):
@@ -41,11 +44,18 @@ def deliver():
     click.echo(f"delivered {delivered}, failed {failed}")
 
 
+def _check_bind(ctx, param, value):
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise click.BadParameter("must be HOST:PORT, e.g. 127.0.0.1:8000")
+    return value
+
+
 cli = FlaskGroup(create_app=_create_app, add_default_commands=False,
                  help="Bawaba identity provider administration.")
 
 
-@cli.command("run")
+@cli.command("run", with_appcontext=False)
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 @click.pass_context
@@ -68,17 +78,22 @@ def run(ctx, host, port):
     run_simple(host, port, app, threaded=True)
 
 
-@cli.command("serve")
-@click.option("--bind", default="127.0.0.1:5000", help="HOST:PORT to listen on.")
-@click.option("--workers", default=os.cpu_count() or 2, type=click.IntRange(1, 256))
-@click.option("--threads", default=1, type=click.IntRange(1, 64))
+@cli.command("serve", with_appcontext=False)
+@click.option("--bind", default="127.0.0.1:5000", show_default=True, callback=_check_bind,
+              help="HOST:PORT to listen on.")
+@click.option("--workers", default=os.cpu_count() or 2, show_default=True,
+              type=click.IntRange(1, 256), help="Worker processes.")
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Threads per worker.")
 def serve(bind, workers, threads):
     """Production WSGI server: gunicorn with several worker processes."""
+    from .serving import NotReadyError
     from .serving import serve as run_gunicorn
 
-    if ":" not in bind:
-        raise click.UsageError("--bind must be HOST:PORT")
-    run_gunicorn(bind, workers, threads)
+    try:
+        run_gunicorn(bind, workers, threads)
+    except NotReadyError as error:
+        raise click.ClickException(f"not starting: {error}") from None
 
 
 def main():

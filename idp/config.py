@@ -1,13 +1,16 @@
 """Configuration: defaults, then the instance `config.py`, then `IDP_*`/area environment
-variables, then the mapping a test passes to `create_app`."""
+variables, then the mapping a test passes to `create_app`. Every setting has a default that
+works on a development machine; outside development (IDP_ENV other than "development")
+the provider refuses to start without a SECRET_KEY and an https issuer."""
 
 import json
 import os
 
 DEFAULTS = {
-    "IDP_ENV": "development",
+    "IDP_ENV": "development",  # "production" (anything else) makes the checks below strict
     "IDP_ISSUER": "http://127.0.0.1:5000",
     "IDP_DATABASE_URL": None,  # default: SQLite in the instance folder
+    # IDP_INSTANCE_PATH (environment only): the instance folder; default <repo>/instance.
     # Lifetimes in seconds.
     "IDP_CODE_TTL": 60,
     "IDP_ACCESS_TOKEN_TTL": 600,
@@ -24,19 +27,40 @@ DEFAULTS = {
     "IDP_KEY_DIR": None,  # for the "file" backend; default: instance/keys
     "IDP_DEFAULT_ID_TOKEN_ALG": "ES256",
     "IDP_ACCESS_TOKEN_ALG": "ES256",
+    "IDP_ACCESS_TOKEN_AUDIENCE": None,  # `aud` of access tokens; default: the issuer
     "IDP_KEY_CACHE_SECONDS": 30,
-    "PKCS11_MODULE": None,
-    "PKCS11_TOKEN_LABEL": None,
-    "PKCS11_TOKEN_PIN": None,
+    "PKCS11_MODULE": "/usr/lib/softhsm/libsofthsm2.so",
+    "PKCS11_TOKEN_LABEL": "bawaba-signing",
+    "PKCS11_TOKEN_PIN": None,  # a secret: set in instance/config.py or the environment
     "SOFTHSM2_CONF": None,
     "IDP_LOGIN_METHODS": [],
     "IDP_ENABLE_TEST_LOGIN": False,
-    "IDP_RATE_LIMITS": True,
+    "IDP_RATE_LIMITS": True,  # False turns every rate limit off
+    # Rate-limit counters. memory:// serves only the single-process development server;
+    # `idp serve` with several workers must share them: redis://127.0.0.1:6379.
+    "IDP_RATELIMIT_STORAGE_URI": "memory://",
+    "IDP_RATELIMIT_KEY_PREFIX": "bawaba",
+    # Limits (Flask-Limiter syntax) by rule; a setting may name only the rules it changes.
+    # Per-address limits meet carrier-grade NAT: many citizens may share one address.
+    "IDP_RATELIMIT_RULES": {
+        "token": "600 per minute",  # per client (authenticated requests)
+        "token_ip": "1200 per minute",  # per address
+        "authorize": "600 per minute",  # per address
+        "login": "120 per minute",  # login form POSTs, per address
+        "introspect": "3000 per minute",  # per client
+        "revoke": "600 per minute",  # per client
+        "userinfo": "1200 per minute",  # per address
+    },
     "BABEL_DEFAULT_LOCALE": "en",
     "IDP_LOCALES": ["en", "ar"],
     "WTF_CSRF_TIME_LIMIT": None,
-    "SECRET_KEY": None,
+    # Pages send Referrer-Policy: no-referrer, so browsers send no Referer and Flask-WTF's
+    # https-only Referer check would refuse every form. CSRF rests on the token and on
+    # SameSite=Lax cookies.
+    "WTF_CSRF_SSL_STRICT": False,
+    "SECRET_KEY": None,  # signs the session cookie (CSRF, authorization transactions)
 }
+SECRET_KEY_MIN_LENGTH = 32
 
 ENV_PREFIXES = ("IDP_", "PKCS11_", "OTP_", "SMS_", "PKI_")
 ENV_EXACT = ("SECRET_KEY", "SOFTHSM2_CONF")
@@ -63,3 +87,22 @@ def _decode(raw):
         return json.loads(raw)
     except ValueError:
         return raw
+
+
+def check(cfg, log):
+    """Refuse unsafe settings outside development; in development, fall back to a random
+    SECRET_KEY with a loud warning."""
+    strict = cfg["IDP_ENV"] != "development" and not cfg.get("TESTING")
+    if cfg.get("IDP_ENABLE_TEST_LOGIN") and not cfg.get("TESTING"):
+        raise RuntimeError("IDP_ENABLE_TEST_LOGIN is only for the test suite")
+    if not cfg.get("SECRET_KEY"):
+        if strict:
+            raise RuntimeError(f"SECRET_KEY is required outside development "
+                               f"(IDP_ENV={cfg['IDP_ENV']})")
+        log.warning("*** SECRET_KEY is not set: using a random development key. Sessions will "
+                    "not survive a restart. Never run like this in production. ***")
+        cfg["SECRET_KEY"] = os.urandom(32).hex()
+    if strict and len(cfg["SECRET_KEY"]) < SECRET_KEY_MIN_LENGTH:
+        raise RuntimeError(f"SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} characters")
+    if strict and not cfg["IDP_ISSUER"].startswith("https://"):
+        raise RuntimeError("IDP_ISSUER must be an https URL outside development")

@@ -1,41 +1,105 @@
-"""Production serving with gunicorn: the application is created in each worker after the
-fork, so database pools and the PKCS#11 session are never shared between processes."""
+"""Production serving with gunicorn. The master checks that the provider can serve (config,
+schema, signing keys) and then forks; each worker creates its own application after the
+fork, so database pools and the PKCS#11 session are never shared between processes. All
+state a request needs lives in the database or in cookies signed with SECRET_KEY, so any
+worker can answer any request."""
 
+import logging
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from gunicorn.app.base import BaseApplication
+from sqlalchemy.exc import SQLAlchemyError
+
+log = logging.getLogger(__name__)
+
+
+class NotReadyError(Exception):
+    """The provider cannot serve yet; the message says what to do."""
 
 
 class _Server(BaseApplication):
-    def __init__(self, options):
+    def __init__(self, options, config):
         self.options = options
+        self.config = config
         super().__init__()
 
     def load_config(self):
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        if "control_socket_disable" in self.cfg.settings:
+            # gunicorn >= 25 opens ~/.gunicorn/gunicorn.ctl, shared by every instance.
+            self.cfg.set("control_socket_disable", True)
 
     def load(self):
         from . import create_app
         from .housekeeping import start_housekeeping
 
-        app = create_app()
+        app = create_app(self.config)
+        probe_signing(app)
         start_housekeeping(app)
         return app
 
 
 def check_ready():
-    """Refuse to serve without the schema and an active signing key."""
+    """Refuse to serve without a valid configuration, the current schema and an active
+    signing key for every algorithm. Returns the settings every worker must share."""
+    from . import MIGRATIONS
     from . import create_app
+    from .extensions import db
     from .models.keys import ACTIVE
     from .models.keys import all_keys
+    from .oauth.keys import ALGORITHMS
 
-    app = create_app()
+    try:
+        app = create_app()
+    except RuntimeError as error:
+        raise NotReadyError(str(error)) from None
     with app.app_context():
-        if not any(k.state == ACTIVE for k in all_keys()):
-            raise SystemExit("no active signing key: run `idp db upgrade` and `idp keys rotate`")
+        try:
+            with db.engine.connect() as connection:
+                current = set(MigrationContext.configure(connection).get_current_heads())
+            heads = set(ScriptDirectory(MIGRATIONS).get_heads())
+            if current != heads:
+                raise NotReadyError(
+                    "the database schema is not up to date: run `idp db upgrade`")
+            active = {k.alg for k in all_keys() if k.state == ACTIVE}
+        except SQLAlchemyError as error:
+            raise NotReadyError(
+                f"cannot read the database: {type(error).__name__}; check IDP_DATABASE_URL"
+            ) from None
+        finally:
+            db.session.remove()
+            db.engine.dispose()  # no connection crosses the fork
+        missing = [alg for alg in ALGORITHMS if alg not in active]
+        if missing:
+            raise NotReadyError(
+                f"no active signing key for {', '.join(missing)}: run `idp keys rotate`")
+    # A development key generated at random must be the same in every worker, or a form
+    # served by one worker would fail its CSRF check in another.
+    cfg = app.config
+    return {
+        "SECRET_KEY": cfg["SECRET_KEY"],
+        "rate_limits_per_process": bool(cfg.get("IDP_RATE_LIMITS")) and str(
+            cfg.get("IDP_RATELIMIT_STORAGE_URI", "memory://")).startswith("memory://"),
+    }
+
+
+def probe_signing(app):
+    """Sign once in the new worker, so a wrong PIN or missing token stops the server at
+    boot instead of failing requests."""
+    from .oauth.keys import key_ring
+
+    with app.app_context():
+        ring = key_ring()
+        ring.sign({"probe": True}, app.config["IDP_DEFAULT_ID_TOKEN_ALG"])
 
 
 def serve(bind, workers, threads):
-    check_ready()
+    config = check_ready()
+    if workers > 1 and config.pop("rate_limits_per_process"):
+        log.warning("rate-limit counters are in memory: each of the %d workers allows the "
+                    "full limit; set IDP_RATELIMIT_STORAGE_URI=redis://...", workers)
     _Server(
         {
             "bind": bind,
@@ -46,5 +110,7 @@ def serve(bind, workers, threads):
             "errorlog": "-",
             "timeout": 30,
             "keepalive": 5,
-        }
+            "proc_name": "bawaba",
+        },
+        config,
     ).run()

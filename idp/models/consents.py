@@ -28,3 +28,7 @@ def consents_of(subject):
     return db.session.execute(
         db.select(Consent).filter_by(subject=subject).order_by(Consent.granted_at.desc())
     ).scalars().all()
+
+
+def delete_client_consents(client_id):
+    db.session.execute(db.delete(Consent).where(Consent.client_id == client_id))

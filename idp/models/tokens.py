@@ -143,3 +143,15 @@ def revoke_families(now, reason, **criteria):
     for column, value in criteria.items():
         query = query.where(getattr(TokenFamily, column) == value)
     db.session.execute(query.values(revoked_at=now, revoked_reason=reason))
+
+
+def revoke_client_tokens(client_id, reason, now):
+    """Revoke everything issued to a client: its families and its family-less
+    (client_credentials) access tokens."""
+    revoke_families(now, reason, client_id=client_id)
+    db.session.execute(
+        db.update(AccessToken)
+        .where(AccessToken.client_id == client_id)
+        .where(AccessToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
