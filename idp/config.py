@@ -53,6 +53,9 @@ DEFAULTS = {
     },
     "BABEL_DEFAULT_LOCALE": "en",
     "IDP_LOCALES": ["en", "ar"],
+    # `idp serve` behind reverse proxies: how many of them to trust for X-Forwarded-For
+    # and X-Forwarded-Proto (0: use the connecting address).
+    "IDP_PROXY_HOPS": 0,
     "WTF_CSRF_TIME_LIMIT": None,
     # Pages send Referrer-Policy: no-referrer, so browsers send no Referer and Flask-WTF's
     # https-only Referer check would refuse every form. CSRF rests on the token and on
@@ -62,7 +65,7 @@ DEFAULTS = {
 }
 SECRET_KEY_MIN_LENGTH = 32
 
-ENV_PREFIXES = ("IDP_", "PKCS11_", "OTP_", "SMS_", "PKI_")
+ENV_PREFIXES = ("IDP_", "PKCS11_", "OTP_", "SMS_", "PKI_", "CIVIL_REGISTRY_")
 ENV_EXACT = ("SECRET_KEY", "SOFTHSM2_CONF")
 
 

@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from gunicorn.app.base import BaseApplication
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,10 @@ class _Server(BaseApplication):
         from .housekeeping import start_housekeeping
 
         app = create_app(self.config)
+        hops = app.config["IDP_PROXY_HOPS"]
+        if hops:
+            # Behind reverse proxies: the client address and scheme they forward.
+            app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
         probe_signing(app)
         start_housekeeping(app)
         return app

@@ -23,6 +23,7 @@ from idp.authn.assurance import LEVEL_1
 from idp.extensions import db
 from idp.models import Account
 from idp.models import LoginSession
+from idp.models.audit import find_events
 from idp.models.types import digest
 from idp.models.types import utcnow
 
@@ -171,7 +172,7 @@ def served(fresh_database, token_config, tmp_path_factory):
     database = fresh_database("bawaba_serve")
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
-    env = environment(instance, database, token_config, IDP_ISSUER=issuer)
+    env = environment(instance, database, token_config, IDP_ISSUER=issuer, IDP_PROXY_HOPS="1")
     idp(env, "db", "upgrade")
     idp(env, "keys", "rotate")
     client = json.loads(idp(
@@ -290,10 +291,19 @@ def test_two_workers_share_no_state_but_the_database(served, served_db, workers)
         assert introspected["active"] is True and introspected["sub"] == "citizen-7"
         if round_ == 0:
             # A rotated refresh token replayed on the other worker revokes the family.
-            reuse = workers.call(rp.refresh, tokens["refresh_token"])
+            reuse = workers.call(requests.post, issuer + "/token", auth=rp.auth(), data={
+                "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+                headers={"X-Forwarded-For": "203.0.113.7"}, timeout=10)
             assert reuse.status_code == 400 and reuse.json()["error"] == "invalid_grant"
             latest = workers.call(rp.refresh, refreshed.json()["refresh_token"])
             assert latest.json()["error"] == "invalid_grant"
+
+    # IDP_PROXY_HOPS=1: the address the proxy forwarded is the one audited.
+    with served_db.app_context():
+        reuses = find_events(event="refresh_reuse")
+        refreshes = find_events(event="token_refreshed")
+    assert [e.ip for e in reuses] == ["203.0.113.7"]
+    assert {e.ip for e in refreshes} == {"127.0.0.1"}
 
     # Logout on one worker is seen by the next request, on the other.
     response = browser.get("/logout", params={"id_token_hint": tokens["id_token"],
