@@ -34,6 +34,7 @@ def create_app(config=None):
     from . import audit
     from . import errors
     from . import i18n
+    from . import ratelimit
     from . import security_headers
     from .authn import registry
     from .login import chooser
@@ -45,6 +46,7 @@ def create_app(config=None):
     security_headers.init_app(app)
     errors.init_app(app)
     audit.init_app(app)
+    ratelimit.init_app(app)
     server.init_app(app)
     registry.init_app(app)
     chooser.init_app(app)

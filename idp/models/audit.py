@@ -19,3 +19,21 @@ class AuditEvent(db.Model):
     ip = db.Column(db.String(64))
     request_id = db.Column(db.String(32))
     detail = db.Column(JSON, nullable=False, default=dict)
+
+    def to_dict(self):
+        return {"at": self.at.isoformat(), "event": self.event, "outcome": self.outcome,
+                "subject": self.subject, "client_id": self.client_id, "ip": self.ip,
+                "request_id": self.request_id, "detail": self.detail}
+
+
+def find_events(subject=None, event=None, since=None, limit=200):
+    """The newest `limit` events matching the filters, oldest first."""
+    query = db.select(AuditEvent)
+    if subject is not None:
+        query = query.where(AuditEvent.subject == subject)
+    if event is not None:
+        query = query.where(AuditEvent.event == event)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
+    return list(reversed(db.session.scalars(query).all()))
