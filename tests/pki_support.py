@@ -2,6 +2,9 @@
 software citizen keys (the CA's keys are in SoftHSM2), and the CLI runner."""
 
 import json
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -9,9 +12,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.oid import NameOID
 
+from idp.pki.profiles import CARD_POLICY
+
 NATIONAL_ID = "29001011234"
+CLIENT_AUTH = ExtendedKeyUsageOID.CLIENT_AUTH
 
 
 def cli(app, *args):
@@ -68,3 +75,52 @@ def issue(app, tmp_path, profile="card", key=None, national_id=NATIONAL_ID,
     data = cli_json(app, *args)
     certificate = x509.load_pem_x509_certificate(data.pop("pem").encode())
     return data, certificate, key
+
+
+def _key_usage(bits):
+    names = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+             "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
+    return x509.KeyUsage(**{n: n in bits for n in names})
+
+
+class SoftCA:
+    """A software CA for validator tests that need certificates our CA never issues
+    (wrong purpose, foreign roots, long chains). Not used for the real hierarchy."""
+
+    def __init__(self, name="Soft Root CA", parent=None, policy=CARD_POLICY):
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        extensions = [(x509.BasicConstraints(ca=True, path_length=None), True),
+                      (_key_usage({"key_cert_sign", "crl_sign"}), True)]
+        if policy is not None:
+            extensions.append((x509.CertificatePolicies([x509.PolicyInformation(policy, None)]),
+                               False))
+        signer = parent or self
+        self.certificate = signer.sign(self.name, self.key.public_key(), extensions)
+
+    def sign(self, subject, public_key, extensions, not_before=None, not_after=None):
+        now = datetime.now(UTC)
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(self.name)
+                   .public_key(public_key).serial_number(x509.random_serial_number())
+                   .not_valid_before(not_before or now - timedelta(days=1))
+                   .not_valid_after(not_after or now + timedelta(days=365))
+                   .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), False)
+                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                       self.key.public_key()), False))
+        for extension, critical in extensions:
+            builder = builder.add_extension(extension, critical)
+        return builder.sign(self.key, hashes.SHA256())
+
+    def leaf(self, eku=(CLIENT_AUTH,), key_usage=("digital_signature",), policy=CARD_POLICY,
+             ca=False, key="p256", **times):
+        extensions = [(x509.BasicConstraints(ca=ca, path_length=None), True)]
+        if key_usage is not None:
+            extensions.append((_key_usage(set(key_usage)), True))
+        if eku is not None:
+            extensions.append((x509.ExtendedKeyUsage(list(eku)), False))
+        if policy is not None:
+            extensions.append((x509.CertificatePolicies([x509.PolicyInformation(policy, None)]),
+                               False))
+        subject = x509.Name([x509.NameAttribute(NameOID.SERIAL_NUMBER, NATIONAL_ID),
+                             x509.NameAttribute(NameOID.COMMON_NAME, NATIONAL_ID)])
+        return self.sign(subject, citizen_key(key).public_key(), extensions, **times)

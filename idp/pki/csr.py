@@ -52,7 +52,7 @@ def check_key(key):
         return
     if isinstance(key, rsa.RSAPublicKey):
         numbers = key.public_numbers()
-        if key.key_size not in RSA_SIZES:
+        if key.key_size not in RSA_SIZES or key.key_size % 8:
             raise WeakKeyError(f"RSA-{key.key_size} is not allowed")
         if numbers.e < 65537 or numbers.e % 2 == 0:
             raise WeakKeyError(f"RSA public exponent {numbers.e} is not allowed")

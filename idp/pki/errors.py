@@ -126,6 +126,11 @@ class WrongPurposeError(ValidationError):
     message = "The certificate is not meant for authentication."
 
 
+class WeakCertificateKeyError(ValidationError):
+    code = "weak_certificate_key"
+    message = "The certificate's key is not strong enough."
+
+
 class WrongPolicyError(ValidationError):
     code = "wrong_policy"
     message = "The certificate is not issued for this login method."

@@ -10,6 +10,7 @@ system clock; thisUpdate and nextUpdate come from `now`."""
 import hashlib
 from datetime import timedelta
 
+from asn1crypto import keys as asn1_keys
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
@@ -65,11 +66,17 @@ def parse_request(der):
     return request, nonce
 
 
+def key_hash(certificate, digest=hashlib.sha1):
+    """Hash of the subjectPublicKey BIT STRING value (RFC 6960 §4.1.1 KeyHash)."""
+    spki = asn1_keys.PublicKeyInfo.load(certificate.public_key().public_bytes(
+        Encoding.DER, PublicFormat.SubjectPublicKeyInfo))
+    return digest(bytes(spki["public_key"])).digest()
+
+
 def cert_id_hashes(certificate, algorithm):
     """(issuerNameHash, issuerKeyHash) of a CA certificate (RFC 6960 §4.1.1)."""
     digest = HASHES[algorithm]
-    key = certificate.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
-    return digest(certificate.subject.public_bytes()).digest(), digest(key).digest()
+    return digest(certificate.subject.public_bytes()).digest(), key_hash(certificate, digest)
 
 
 def find_issuer(ca, request):

@@ -11,14 +11,17 @@ import binascii
 import json
 import logging
 from datetime import timedelta
+from functools import partial
 from urllib.parse import unquote
 
+from cryptography import x509
 from cryptography.x509.ocsp import OCSPResponseStatus
 from flask import Blueprint
 from flask import Response
 from flask import current_app
 from flask import request
 
+from .. import audit
 from ..extensions import csrf
 from ..extensions import db
 from ..models.certificates import CertificateStore
@@ -28,6 +31,10 @@ from ..pki import ocsp
 from ..pki.ca import CertificateAuthority
 from ..pki.errors import HierarchyMissingError
 from ..pki.hsm import TokenError
+from ..pki.profiles import find_profile
+from ..pki.revocation import RevocationChecker
+from ..pki.revocation import http_fetch
+from ..pki.validation import Validator
 
 log = logging.getLogger(__name__)
 bp = Blueprint("pki", __name__)
@@ -99,6 +106,46 @@ def certificate_authority():
 
 def crl_validity():
     return timedelta(seconds=current_app.config["PKI_CRL_VALIDITY_SECONDS"])
+
+
+def revocation_checker():
+    """One checker per process, so OCSP answers and CRLs are cached across requests."""
+    checker = current_app.extensions.get("idp.pki.revocation")
+    if checker is None:
+        cfg = current_app.config
+        cap = cfg["PKI_OCSP_CACHE_MAX_SECONDS"]
+        checker = RevocationChecker(
+            fetch=partial(http_fetch, timeout=cfg["PKI_FETCH_TIMEOUT"]),
+            responder_url=cfg["PKI_OCSP_RESPONDER_URL"],
+            require_nonce=cfg["PKI_OCSP_REQUIRE_NONCE"],
+            fail_open=cfg["PKI_REVOCATION_FAIL_OPEN"],
+            cache_max=None if cap is None else timedelta(seconds=int(cap)),
+            on_event=_audit_revocation_event,
+        )
+        current_app.extensions["idp.pki.revocation"] = checker
+    return checker
+
+
+def validator(profile_name):
+    """The validator a login method uses for certificates of one profile (card, sim):
+    our root and any PKI_TRUST_ANCHORS, our issuing CAs as intermediates, the profile's
+    policy, revocation by OCSP with CRL fallback. The caller commits (fail-open audit)."""
+    profile = find_profile(profile_name)
+    cfg = current_app.config
+    authorities = CertificateStore().authorities()
+    anchors = [a.certificate for a in authorities if a.role == "root"]
+    for path in cfg["PKI_TRUST_ANCHORS"]:
+        with open(path, "rb") as pem:
+            anchors.extend(x509.load_pem_x509_certificates(pem.read()))
+    if not anchors:
+        raise HierarchyMissingError("no trust anchor: run `idp pki init` or set PKI_TRUST_ANCHORS")
+    intermediates = [a.certificate for a in authorities if a.role == "issuing"]
+    return Validator(anchors, profile.policy, intermediates, cfg["PKI_MAX_CHAIN_DEPTH"],
+                     revocation_checker())
+
+
+def _audit_revocation_event(event, **detail):
+    audit.record(event, "warning", **detail)
 
 
 # Public endpoints
