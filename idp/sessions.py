@@ -37,29 +37,32 @@ def current_session(now=None):
 
 
 def start_session(result, now=None):
-    """Create the session for an AuthenticationResult; returns (record, cookie value).
-    A previous session of this browser ends: a new login replaces it."""
+    """Start or renew this browser's session for an AuthenticationResult; returns
+    (record, cookie value). The same person logging in again (prompt=login, max_age, a
+    higher acr) renews the session: its sid, and so the relying parties signed in with it,
+    stay. Someone else logging in ends the previous session. Either way the cookie is new,
+    so a cookie planted before the login is worth nothing after it."""
     now = now or utcnow()
-    previous = current_session(now)
-    if previous is not None:
-        end_session(previous, "replaced", now)
+    cfg = current_app.config
     cookie = new_secret()
-    record = LoginSession(
-        sid=secrets.token_urlsafe(24),
-        cookie_digest=digest(cookie),
-        subject=result.subject,
-        method=result.method,
-        acr=result.acr,
-        amr=list(result.amr),
-        auth_time=result.auth_time,
-        evidence_ref=result.evidence_ref,
-        ip=request.remote_addr,
-        user_agent=(request.user_agent.string or "")[:300],
-        created_at=now,
-        last_seen_at=now,
-        expires_at=now + timedelta(seconds=current_app.config["IDP_SESSION_ABSOLUTE_TTL"]),
-    )
-    db.session.add(record)
+    record = current_session(now)
+    if record is not None and record.subject != result.subject:
+        end_session(record, "replaced", now)
+        record = None
+    if record is None:
+        record = LoginSession(sid=secrets.token_urlsafe(24), subject=result.subject,
+                              created_at=now)
+        db.session.add(record)
+    record.cookie_digest = digest(cookie)
+    record.method = result.method
+    record.acr = result.acr
+    record.amr = list(result.amr)
+    record.auth_time = result.auth_time
+    record.evidence_ref = result.evidence_ref
+    record.ip = request.remote_addr
+    record.user_agent = (request.user_agent.string or "")[:300]
+    record.last_seen_at = now
+    record.expires_at = now + timedelta(seconds=cfg["IDP_SESSION_ABSOLUTE_TTL"])
     audit.record("login", subject=result.subject, method=result.method, acr=result.acr,
                  sid=record.sid)
     g.sso_session = record

@@ -14,6 +14,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from idp import housekeeping
+from idp.authn.assurance import LEVEL_2
 from idp.extensions import db
 from idp.models import AuditEvent
 from idp.models import BackchannelDelivery
@@ -312,3 +313,22 @@ def test_other_sessions_are_not_logged_out(app, issuer, browser, client_factory,
     wait_for_attempts(app, 1)
     assert len(deliveries(app)) == 1
     assert rp.refresh(theirs["refresh_token"]).status_code == 200
+
+
+def test_a_new_person_on_the_browser_logs_the_previous_one_out(app, issuer, browser,
+                                                               client_factory, receiver):
+    client = bc_client(client_factory, receiver)
+    rp, tokens = signed_in(issuer, browser, client)
+    # The same person logging in again (step-up) tells nobody.
+    sign_in(browser, rp, acr=LEVEL_2, acr_values=LEVEL_2)
+    with app.app_context():
+        housekeeping.run_once()
+    assert deliveries(app) == [] and receiver.received == []
+
+    page = browser.login(browser.authorize(rp.params(prompt="login")), sub="citizen-2")
+    assert "/consent" in page.url
+    with app.app_context():
+        housekeeping.run_once()
+    (request,) = receiver.wait_for(1)
+    validate_logout_token(request["form"]["logout_token"][0], issuer, client["client_id"],
+                          id_claims(issuer, tokens["id_token"]))

@@ -5,6 +5,11 @@ from datetime import timedelta
 from urllib.parse import urlencode
 from urllib.parse import urlsplit
 
+import requests
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from idp.authn.assurance import LEVEL_2
 from idp.extensions import db
 from idp.housekeeping import run_once
 from idp.models import LoginSession
@@ -18,6 +23,11 @@ from .helpers import RelyingParty
 from .helpers import query_of
 from .helpers import sibling_app
 from .helpers import sign_in
+
+
+def claims_of(issuer, token):
+    jwks = KeySet.import_key_set(requests.get(issuer + "/jwks", timeout=5).json())
+    return jwt.decode(token, jwks, algorithms=["ES256"]).claims
 
 
 def set_cookies(response):
@@ -224,3 +234,46 @@ def test_housekeeping_forgets_sessions_over_for_a_day(app, issuer, browser, clie
         assert clients_of_session(live.sid) == [rp.client["client_id"]]
         run_once(now=live.expires_at + timedelta(days=1, seconds=1))
         assert db.session.get(LoginSession, live.sid) is None
+
+
+def test_logging_in_again_renews_the_session_for_every_client(app, issuer, browser,
+                                                              client_factory):
+    first = RelyingParty(issuer, client_factory(name="First"))
+    tokens = first.exchange(sign_in(browser, first)["code"]).json()
+    before = the_session(app)
+    old_cookie = browser.http.cookies["bawaba-sso"]
+
+    # Another service needs a stronger login: the same person steps up.
+    second = RelyingParty(issuer, client_factory(name="Second"))
+    callback = sign_in(browser, second, acr=LEVEL_2, acr_values=LEVEL_2)
+    stepped = second.exchange(callback["code"]).json()
+    after = the_session(app)
+    assert after.sid == before.sid and after.acr == LEVEL_2
+    assert browser.http.cookies["bawaba-sso"] != old_cookie
+    assert claims_of(issuer, stepped["id_token"])["sid"] == before.sid
+
+    # The first service is not logged out; the cookie from before the login is void.
+    assert first.refresh(tokens["refresh_token"]).status_code == 200
+    assert "code" in silent(browser, first)
+    stale = Browser(issuer)
+    stale.http.cookies.set("bawaba-sso", old_cookie, domain=urlsplit(issuer).hostname,
+                           path="/")
+    assert silent(stale, first)["error"] == "login_required"
+
+
+def test_someone_else_logging_in_ends_the_previous_session(app, issuer, browser,
+                                                           client_factory):
+    rp = RelyingParty(issuer, client_factory())
+    tokens = rp.exchange(sign_in(browser, rp)["code"]).json()
+    before = the_session(app)
+    page = browser.authorize(rp.params(prompt="login"))
+    page = browser.login(page, sub="citizen-2")
+    assert "/consent" in page.url  # citizen-2 has not consented yet
+    callback = query_of(browser.consent(page).headers["Location"])
+    assert "code" in callback
+    after = the_session(app, "citizen-2")
+    assert after.sid != before.sid
+    with app.app_context():
+        assert db.session.get(LoginSession, before.sid).ended_at is not None
+    refreshed = rp.refresh(tokens["refresh_token"])
+    assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant"
