@@ -27,7 +27,7 @@ def run(app, *args):
 def ok_json(app, *args):
     result = run(app, *args)
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def client_credentials(issuer, client_id, secret, **data):
@@ -66,7 +66,7 @@ def test_create_confidential_client_prints_its_secret_once(app, issuer):
     assert "client_secret" not in listed[0]
     text = run(app, "clients", "list")
     assert text.exit_code == 0
-    assert text.output.strip() == f"{created['client_id']}\tclient_secret_basic\tTax office"
+    assert text.stdout == f"{created['client_id']}\tclient_secret_basic\tTax office\n"
 
     # The printed secret is the one the token endpoint accepts.
     rp = RelyingParty(issuer, created)
@@ -101,7 +101,7 @@ def test_defaults_and_public_client(app):
     assert chosen["client_id"] == "tax-office.1"
     text = run(app, "clients", "show", "tax-office.1")
     assert text.exit_code == 0
-    assert "client_name: Chosen" in text.output
+    assert "client_name: Chosen" in text.stdout
 
 
 def test_api_scopes_for_client_credentials(app, issuer):
@@ -154,8 +154,8 @@ def test_delete_stops_every_token_of_the_client(app, issuer, browser):
 
     result = run(app, "clients", "delete", "leaving-rp", "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"client_id": "leaving-rp", "deleted": True}
-    assert run(app, "clients", "delete", api["client_id"]).output == \
+    assert json.loads(result.stdout) == {"client_id": "leaving-rp", "deleted": True}
+    assert run(app, "clients", "delete", api["client_id"]).stdout == \
         f"deleted {api['client_id']}\n"
 
     for token in (tokens["access_token"], tokens["refresh_token"], api_token["access_token"]):
@@ -222,7 +222,8 @@ def test_bad_arguments_are_usage_errors_naming_the_option(app, args, option):
             for a in args]
     result = run(app, "clients", "create", "--name", "Bad", "--json", *args)
     assert result.exit_code == 2, result.output
-    assert f"Invalid value for {option}" in result.output
+    assert f"Invalid value for {option}" in result.stderr
+    assert result.stdout == ""
     assert ok_json(app, "clients", "list", "--json") == []
 
 
@@ -273,7 +274,7 @@ def test_keys_list(app, issuer):
     assert set(active.values()) <= published
     text = run(app, "keys", "list")
     assert text.exit_code == 0
-    assert f"{active['ES256']}\tES256\tactive" in text.output
+    assert f"{active['ES256']}\tES256\tactive" in text.stdout
 
 
 def test_console_script_reports_usage_errors(tmp_path, database_url, token_config):

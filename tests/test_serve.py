@@ -22,8 +22,8 @@ from idp import create_app
 from idp.authn.assurance import LEVEL_1
 from idp.extensions import db
 from idp.models import Account
+from idp.models import AuditEvent
 from idp.models import LoginSession
-from idp.models.audit import find_events
 from idp.models.types import digest
 from idp.models.types import utcnow
 
@@ -250,6 +250,10 @@ def seed_session(served_db, subject):
     return cookie
 
 
+def events(name):
+    return db.session.execute(db.select(AuditEvent).filter_by(event=name)).scalars().all()
+
+
 def test_two_workers_share_no_state_but_the_database(served, served_db, workers):
     issuer = served["issuer"]
     assert served["process"].poll() is None
@@ -300,8 +304,8 @@ def test_two_workers_share_no_state_but_the_database(served, served_db, workers)
 
     # IDP_PROXY_HOPS=1: the address the proxy forwarded is the one audited.
     with served_db.app_context():
-        reuses = find_events(event="refresh_reuse")
-        refreshes = find_events(event="token_refreshed")
+        reuses = events("refresh_reuse")
+        refreshes = events("token_refreshed")
     assert [e.ip for e in reuses] == ["203.0.113.7"]
     assert {e.ip for e in refreshes} == {"127.0.0.1"}
 
