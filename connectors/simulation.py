@@ -96,11 +96,12 @@ class Control:
                     self._mode, self._remaining = FailureMode.NORMAL, None
             return action
 
-    def pause(self, action: Action) -> None:
-        """Wait out a ``slow`` action; returns early if the mode changes or on :meth:`stop`."""
+    def pause(self, action: Action) -> bool:
+        """Wait out a ``slow`` action. False if cut short by a mode change or :meth:`stop`:
+        the request is then abandoned, so a reset simulator never completes it later."""
         with self._lock:
             wake = self._wake
-        wake.wait(action.delay)
+        return not wake.wait(action.delay)
 
     def stop(self) -> None:
         with self._lock:

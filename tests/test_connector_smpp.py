@@ -2,6 +2,7 @@
 
 import queue
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -22,6 +23,8 @@ from connectors.sms.smpp import SmppSmsGateway
 from connectors.sms.smpp_codes import CommandId
 from connectors.sms.smpp_codes import CommandStatus
 from connectors.sms.smpp_codes import DataCoding
+from connectors.sms.smpp_codes import EsmClass
+from connectors.sms.smpp_receipts import parse_receipt
 from connectors.sms.smpp_wire import HEADER
 from connectors.sms.smpp_wire import Pdu
 from connectors.sms.smpp_wire import cstring
@@ -144,6 +147,51 @@ def test_undeliverable_receipt(simulator, make_gateway, reports):
         receipt.message_id, SmsStatus.UNDELIVERABLE, "001")
     assert gateway.delivery_status(receipt.message_id) is SmsStatus.UNDELIVERABLE
     assert newest(simulator).status == "undeliverable"
+
+
+def test_concurrent_senders_share_one_session(simulator, make_gateway, reports):
+    gateway = make_gateway()
+    texts = [f"{BILINGUAL} #{n}" for n in range(24)]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        receipts = list(pool.map(
+            lambda text: gateway.send(MSISDN, text, reference=text[-3:]), texts))
+
+    by_id = {m.id: m for m in simulator.outbox.messages()}
+    assert [by_id[r.message_id].text for r in receipts] == texts
+    wait_until(lambda: simulator.smpp.connection_count == 1)      # one session, no rebinds
+    delivered = {reports.get(timeout=10).message_id for _ in texts}
+    assert delivered == {r.message_id for r in receipts}
+
+
+class ReceiptPdu:
+    """The fields of a received deliver_sm that parse_receipt reads."""
+
+    def __init__(self, esm_class, short_message, **tlvs):
+        self.esm_class = esm_class
+        self.short_message = short_message
+        self.__dict__.update(tlvs)
+
+
+def test_receipt_read_from_text_when_tlvs_are_absent():
+    pdu = ReceiptPdu(EsmClass.DELIVERY_RECEIPT,
+                     b"id:0a1b2c sub:001 dlvrd:000 submit date:2611221530 "
+                     b"done date:2611221531 stat:EXPIRED err:027 text:")
+    report = parse_receipt(pdu)
+    assert (report.message_id, report.status, report.error_code) == (
+        "0a1b2c", SmsStatus.EXPIRED, "027")
+    assert report.done_at.isoformat() == "2026-11-22T15:31:00+00:00"
+
+
+def test_receipt_tlvs_win_over_text():
+    pdu = ReceiptPdu(EsmClass.DELIVERY_RECEIPT, b"id:ignored stat:DELIVRD err:000",
+                     receipted_message_id=b"ff00", message_state=5)
+    report = parse_receipt(pdu)
+    assert (report.message_id, report.status) == ("ff00", SmsStatus.UNDELIVERABLE)
+
+
+def test_mobile_originated_message_is_not_a_receipt():
+    assert parse_receipt(ReceiptPdu(EsmClass.DEFAULT, b"id:1 stat:DELIVRD")) is None
 
 
 def test_status_of_unknown_message_is_not_found(make_gateway):

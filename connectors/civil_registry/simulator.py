@@ -72,8 +72,8 @@ def create_app(directory: CitizenDirectory, control: Control, *, api_key: str) -
             response = json_error(429, "throttled", "too many lookups (simulated)")
             response.headers["Retry-After"] = "1"
             return response
-        if action.mode is FailureMode.SLOW:
-            control.pause(action)
+        if action.mode is FailureMode.SLOW and not control.pause(action):
+            return json_error(503, "unavailable", "registry reset while stalling (simulated)")
         record = directory.find(body["national_id"], date_of_birth)
         if record is None:
             return json_error(404, "not_found", "no record matches")

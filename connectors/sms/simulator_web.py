@@ -162,8 +162,8 @@ def create_app(outbox: Outbox, control: Control, *, api_key: str,
             return response
         if action.mode is FailureMode.REJECT:
             return json_error(400, "rejected", "destination refused (simulated)")
-        if action.mode is FailureMode.SLOW:
-            control.pause(action)
+        if action.mode is FailureMode.SLOW and not control.pause(action):
+            return json_error(503, "unavailable", "gateway reset while stalling (simulated)")
         status = "undeliverable" if action.mode is FailureMode.UNDELIVERABLE else "delivered"
         message_id = secrets.token_hex(8)
         sender = body.get("from") if isinstance(body.get("from"), str) else ""

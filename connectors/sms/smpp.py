@@ -20,10 +20,7 @@ import itertools
 import logging
 import re
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC
-from datetime import datetime
 
 from connectors.errors import ConfigurationError
 from connectors.errors import NotFoundError
@@ -47,23 +44,17 @@ from connectors.sms.smpp_codes import SYSTEM_TYPE_MAX
 from connectors.sms.smpp_codes import THROTTLING_STATUSES
 from connectors.sms.smpp_codes import CommandStatus
 from connectors.sms.smpp_codes import EsmClass
-from connectors.sms.smpp_codes import MessageState
 from connectors.sms.smpp_codes import Npi
-from connectors.sms.smpp_codes import ReceiptStat
 from connectors.sms.smpp_codes import RegisteredDelivery
 from connectors.sms.smpp_codes import Ton
+from connectors.sms.smpp_receipts import ReceiptTracker
+from connectors.sms.smpp_receipts import parse_receipt
+from connectors.sms.smpp_receipts import pdu_text
 from connectors.sms.smpp_session import SessionLostError
 from connectors.sms.smpp_session import SessionParameters
 from connectors.sms.smpp_session import SmppSession
 
 log = logging.getLogger(__name__)
-
-TRACKED_MESSAGES = 10_000
-EARLY_RECEIPTS = 1_000
-RECEIPT_TEXT = re.compile(
-    r"id:(?P<id>\S+).*?(?:done date:(?P<done>\d{10,12}))?\s*stat:(?P<stat>[A-Z]{7})"
-    r"(?:\s+err:(?P<err>\w+))?", re.DOTALL)
-STATE_STATUS = {state: SmsStatus[state.name] for state in MessageState}
 
 
 class LongMessageMode(enum.Enum):
@@ -129,37 +120,6 @@ def check_status(status: int, command: str) -> None:
     raise RejectedError(f"{command} refused ({name})", connector=CONNECTOR, code=name)
 
 
-def _text(value) -> str:
-    if isinstance(value, bytes):
-        return value.decode("ascii", "replace")
-    return "" if value is None else str(value)
-
-
-def parse_receipt(pdu) -> DeliveryReport | None:
-    """A delivery report from a receipt ``deliver_sm``, from its TLVs or its text."""
-    if not (pdu.esm_class or 0) & EsmClass.DELIVERY_RECEIPT:
-        return None
-    match = RECEIPT_TEXT.search(_text(pdu.short_message))
-    message_id = _text(getattr(pdu, "receipted_message_id", None)) or (
-        match.group("id") if match else "")
-    state = getattr(pdu, "message_state", None)
-    if state in MessageState._value2member_map_:
-        status = STATE_STATUS[MessageState(state)]
-    elif match and match.group("stat") in ReceiptStat._value2member_map_:
-        status = STATE_STATUS[ReceiptStat(match.group("stat")).state]
-    else:
-        status = SmsStatus.UNKNOWN
-    if not message_id:
-        return None
-    done_at = None
-    if match and match.group("done"):
-        text = match.group("done")
-        done_at = datetime.strptime(text, "%y%m%d%H%M%S" if len(text) == 12 else "%y%m%d%H%M")
-        done_at = done_at.replace(tzinfo=UTC)
-    error = match.group("err") if match else None
-    return DeliveryReport(message_id, status, error, done_at)
-
-
 class SmppSmsGateway(SmsGateway):
     """:class:`SmsGateway` over one SMPP transceiver session (opened on first use)."""
 
@@ -169,10 +129,7 @@ class SmppSmsGateway(SmsGateway):
         self._session: SmppSession | None = None
         self._session_lock = threading.Lock()
         self._references = itertools.count(1)
-        self._tracked: OrderedDict[str, dict[str, SmsStatus]] = OrderedDict()
-        self._part_owner: dict[str, str] = {}
-        self._early: OrderedDict[str, DeliveryReport] = OrderedDict()
-        self._tracking_lock = threading.Lock()
+        self._receipts = ReceiptTracker()
 
     def send(self, to_msisdn: str, text: str, *, reference: str) -> SmsReceipt:
         destination = normalise_msisdn(to_msisdn, default_region=self.settings.default_region,
@@ -192,7 +149,8 @@ class SmppSmsGateway(SmsGateway):
                     continue
                 raise
             break
-        self._track(part_ids)
+        for report in self._receipts.track(part_ids):
+            self._report(report)
         log.info("SMS %s submitted over SMPP as %s (%d part(s))", reference, part_ids[0],
                  len(part_ids))
         return SmsReceipt(part_ids[0], SmsStatus.ACCEPTED, tuple(part_ids))
@@ -229,7 +187,7 @@ class SmppSmsGateway(SmsGateway):
         for number, part in enumerate(parts):
             response = session.request("submit_sm", first=number == 0, **common, **part)
             check_status(response.status, "submit_sm")
-            message_id = _text(response.message_id)
+            message_id = pdu_text(response.message_id)
             if not message_id:
                 raise UnavailableError("submit_sm_resp without message_id", connector=CONNECTOR,
                                        code="protocol")
@@ -253,73 +211,26 @@ class SmppSmsGateway(SmsGateway):
             if self._session is session:
                 self._session = None
 
-    def _track(self, part_ids: list[str]) -> None:
-        with self._tracking_lock:
-            self._tracked[part_ids[0]] = {part: SmsStatus.ACCEPTED for part in part_ids}
-            for part in part_ids:
-                self._part_owner[part] = part_ids[0]
-            while len(self._tracked) > TRACKED_MESSAGES:
-                _, old = self._tracked.popitem(last=False)
-                for part in old:
-                    self._part_owner.pop(part, None)
-            # Receipts can overtake the sender thread: apply those that came first.
-            early = [self._early.pop(part) for part in part_ids if part in self._early]
-            finished = [self._apply(part_ids[0], report) for report in early]
-        for report in finished:
-            self._report(report)
-
-    def _apply(self, owner: str, report: DeliveryReport) -> DeliveryReport | None:
-        """Record a part's receipt; the message's report if it just became final."""
-        parts = self._tracked[owner]
-        before = _overall(parts)
-        parts[report.message_id] = report.status
-        after = _overall(parts)
-        if after is not before and after.final:
-            return DeliveryReport(owner, after, report.error_code, report.done_at)
-        return None
-
-    def _report(self, report: DeliveryReport | None) -> None:
-        if report is not None and self.on_delivery is not None:
-            self.on_delivery(report)
-
     def _on_deliver_sm(self, pdu) -> None:
         report = parse_receipt(pdu)
         if report is None:
             log.info("SMPP deliver_sm that is not a delivery receipt ignored")
             return
-        with self._tracking_lock:
-            owner = self._part_owner.get(report.message_id)
-            if owner is None:
-                self._early[report.message_id] = report
-                while len(self._early) > EARLY_RECEIPTS:
-                    self._early.popitem(last=False)
-                return
-            finished = self._apply(owner, report)
-        self._report(finished)
+        self._report(self._receipts.receive(report))
+
+    def _report(self, report: DeliveryReport | None) -> None:
+        if report is not None and self.on_delivery is not None:
+            self.on_delivery(report)
 
     def delivery_status(self, message_id: str) -> SmsStatus:
-        with self._tracking_lock:
-            owner = self._part_owner.get(message_id)
-            if owner is None:
-                raise NotFoundError("message not sent by this process", connector=CONNECTOR,
-                                    code="unknown_message")
-            return _overall(self._tracked[owner])
+        status = self._receipts.status(message_id)
+        if status is None:
+            raise NotFoundError("message not sent by this process", connector=CONNECTOR,
+                                code="unknown_message")
+        return status
 
     def close(self) -> None:
         with self._session_lock:
             if self._session is not None:
                 self._session.close()
                 self._session = None
-
-
-def _overall(parts: dict[str, SmsStatus]) -> SmsStatus:
-    """A message is delivered when every part is; otherwise its worst final part decides."""
-    statuses = set(parts.values())
-    if statuses == {SmsStatus.DELIVERED}:
-        return SmsStatus.DELIVERED
-    failed = [status for status in parts.values() if status.final
-              and status is not SmsStatus.DELIVERED]
-    if failed:
-        return failed[0]
-    return SmsStatus.ENROUTE if SmsStatus.ENROUTE in statuses else SmsStatus.ACCEPTED
-

@@ -238,8 +238,9 @@ class _Handler(socketserver.BaseRequestHandler):
         if action.mode in FAILURE_STATUS:
             self._send(reply, FAILURE_STATUS[action.mode], pdu.sequence)
             return
-        if action.mode is FailureMode.SLOW:
-            self.simulator.control.pause(action)
+        if action.mode is FailureMode.SLOW and not self.simulator.control.pause(action):
+            self._send(reply, CommandStatus.ESME_RSYSERR, pdu.sequence)
+            return
         status = self._check(submit, octets)
         if status != CommandStatus.ESME_ROK:
             self._send(reply, status, pdu.sequence)
