@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 
 from .csr import load_csr
 from .errors import HierarchyExistsError
@@ -23,6 +24,9 @@ from .profiles import citizen_subject
 from .profiles import find_profile
 from .signer import CaKey
 from .signer import sign_certificate
+
+NAMES = {NameOID.SERIAL_NUMBER: "serialNumber", NameOID.GIVEN_NAME: "GN",
+         NameOID.SURNAME: "SN"}  # RFC 4514 short names for the stored subject
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ class CertificateAuthority:
             if spec.parent is None:
                 key = CaKey(self.token, key_id, spec.curve, public_key)
                 certificate = self._sign(subject, subject, public_key, key, now,
-                                         now + spec.validity, self._root_extensions(public_key))
+                                         now + spec.validity, ROOT_EXTENSIONS)
                 parent = None
             else:
                 parent = made[spec.parent]
@@ -148,15 +152,8 @@ class CertificateAuthority:
     def _record(self, issuer, certificate, profile, national_id, now):
         return self.store.add_certificate(
             issuer, serial_text(certificate.serial_number), profile, national_id,
-            certificate.subject.rfc4514_string(), certificate.not_valid_before_utc,
+            certificate.subject.rfc4514_string(NAMES), certificate.not_valid_before_utc,
             certificate.not_valid_after_utc, certificate.public_bytes(Encoding.DER), now)
-
-    @staticmethod
-    def _root_extensions(public_key):
-        return [
-            (x509.BasicConstraints(ca=True, path_length=1), True),
-            (_ca_key_usage(), True),
-        ]
 
     def _issuing_extensions(self, spec, parent):
         return [
@@ -202,6 +199,9 @@ def _signing_key_usage():
                          key_encipherment=False, data_encipherment=False, key_agreement=False,
                          key_cert_sign=False, crl_sign=False, encipher_only=False,
                          decipher_only=False)
+
+
+ROOT_EXTENSIONS = ((x509.BasicConstraints(ca=True, path_length=1), True), (_ca_key_usage(), True))
 
 
 def serial_text(serial):

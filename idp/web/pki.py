@@ -20,6 +20,7 @@ from flask import Blueprint
 from flask import Response
 from flask import current_app
 from flask import request
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..extensions import csrf
@@ -157,8 +158,12 @@ def crl_distribution_point(name):
     authority = ca.store.authority(name)
     if authority is None or authority.role == "ocsp":
         return _not_found()
-    der = crl.current(ca, authority, utcnow(), crl_validity())
-    db.session.commit()
+    try:
+        der = crl.current(ca, authority, utcnow(), crl_validity())
+        db.session.commit()
+    except IntegrityError:  # another request published the next CRL at the same moment
+        db.session.rollback()
+        der = crl.current(ca, authority, utcnow(), crl_validity())
     response = Response(der, mimetype="application/pkix-crl")
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
