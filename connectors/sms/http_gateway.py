@@ -156,8 +156,8 @@ class HttpSmsGateway(SmsGateway):
             raise RejectedError(f"gateway refused the message ({code})", connector=CONNECTOR,
                                 code=code)
         body = response.json_object()
-        receipt = SmsReceipt(_message_id(body), _status(body))
-        receipt = SmsReceipt(receipt.message_id, receipt.status, (receipt.message_id,))
+        message_id = _message_id(body)
+        receipt = SmsReceipt(message_id, _status(body), (message_id,))
         log.info("SMS %s submitted over HTTP as %s", reference, receipt.message_id)
         return receipt
 

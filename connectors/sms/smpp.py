@@ -9,7 +9,9 @@ user data header (``udh``, esm_class UDHI), as segments carrying the ``sar_*``
 TLVs (``sar``), or whole in one ``message_payload`` TLV (``payload``).
 
 The session is opened on first use and reopened when the link breaks. A message
-is never resubmitted after any of its PDUs may have reached the SMS centre.
+is never resubmitted after any of its PDUs may have reached the SMS centre; if a
+later segment of a long message is refused, the error is raised and the handset
+may get an incomplete message.
 Receipts are tracked in this process only (an SMS centre may route a receipt to
 any bound session of the same system_id), so durable tracking belongs in the
 ``on_delivery`` callback.

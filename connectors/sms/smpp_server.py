@@ -101,6 +101,10 @@ class SmppServer:
         for connection in connections:
             connection.drop()
 
+    def count_enquire_link(self) -> None:
+        with self._lock:
+            self.enquire_links += 1
+
     @property
     def connection_count(self) -> int:
         with self._lock:
@@ -189,7 +193,7 @@ class _Handler(socketserver.BaseRequestHandler):
         elif command == CommandId.SUBMIT_SM:
             self._submit(pdu)
         elif command == CommandId.ENQUIRE_LINK:
-            self.simulator.enquire_links += 1
+            self.simulator.count_enquire_link()
             self._send(CommandId.ENQUIRE_LINK_RESP, CommandStatus.ESME_ROK, pdu.sequence)
         elif command == CommandId.UNBIND:
             self._send(CommandId.UNBIND_RESP, CommandStatus.ESME_ROK, pdu.sequence)

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 WIRE_LOGGER = "connectors.sms.smpp.wire"
 logging.getLogger(WIRE_LOGGER).setLevel(logging.ERROR)
 
+# What smpplib raises when the link fails: its own errors, socket errors, and
+# ValueError/AttributeError when a PDU is garbled or the socket vanishes mid-call.
 SMPP_FAILURES = (OSError, smpp_exceptions.ConnectionError, smpp_exceptions.PDUError,
                  smpp_exceptions.UnknownCommandError, ValueError, AttributeError)
 
