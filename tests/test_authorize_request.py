@@ -285,3 +285,9 @@ def test_iss_is_in_every_redirect(rp, browser):
     denied = start(browser, rp.params(response_type="token"))
     assert query_of(denied.headers["Location"])["iss"] == rp.issuer
 
+
+
+def test_repeated_parameter_with_a_non_ascii_name_gets_the_error_page(issuer, browser):
+    response = browser.get("/authorize?%C3%A9t%C3%A9=1&%C3%A9t%C3%A9=2&client_id=x")
+    assert response.status_code == 400
+    assert "invalid_request" in response.text

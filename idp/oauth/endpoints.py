@@ -11,6 +11,7 @@ from . import discovery
 from .authorize import AuthorizationRequestError
 from .authorize import authorize
 from .keys import key_ring
+from .parameters import reject_repeated
 from .server import authorization_server
 from .transactions import get_transaction
 from .userinfo import userinfo_response
@@ -27,12 +28,11 @@ def init_app(app):
 @bp.route("/authorize", methods=["GET", "POST"])
 def authorization():
     values = request.values
-    repeated = [k for k in values if len(values.getlist(k)) > 1]
-    if repeated:
-        # RFC 6749 §3.1: no parameter may appear twice; which redirect_uri would we trust?
-        raise AuthorizationRequestError(
-            InvalidRequestError(f"Repeated parameter: '{repeated[0]}'.")
-        )
+    try:
+        # RFC 6749 §3.1: which of two redirect_uris would we trust? A page, never a redirect.
+        reject_repeated(values)
+    except InvalidRequestError as error:
+        raise AuthorizationRequestError(error) from None
     return authorize(values.to_dict())
 
 

@@ -10,7 +10,6 @@ import binascii
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc6749 import OAuth2Request
@@ -26,6 +25,7 @@ from .grants import RefreshTokenGrant
 from .introspection import IntrospectionEndpoint
 from .introspection import RevocationEndpoint
 from .keys import KeyRing
+from .parameters import reject_repeated
 from .pkce import S256CodeChallenge
 
 DESCRIPTIONS = {
@@ -101,13 +101,7 @@ def check_body_parameters():
     leak into logs) and none may appear twice."""
     if flask_request.args:
         raise InvalidRequestError("Send the parameters in the request body, not the URL.")
-    form = flask_request.form
-    repeated = [k for k in form if len(form.getlist(k)) > 1]
-    if repeated:
-        name = repeated[0]
-        if len(name) > 40 or invalid_error_characters(name) or "'" in name:
-            raise InvalidRequestError("Repeated parameter.")
-        raise InvalidRequestError(f"Repeated parameter: '{name}'.")
+    reject_repeated(flask_request.form)
 
 
 def _basic_credentials(header):
