@@ -289,3 +289,16 @@ def test_keys_of_another_backend_are_replaced_not_used(file_app, tmp_path):
         # Its private half is out of reach here: it stays listed rather than forgotten.
         assert ring.prune(now=utcnow() + timedelta(days=1)) == []
         assert db.session.get(SigningKey, foreign.kid) is not None
+
+
+def test_rotation_is_audited(app):
+    from idp.extensions import db
+    from idp.models import AuditEvent
+
+    result = app.test_cli_runner().invoke(args=["keys", "rotate", "--alg", "ES256"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        events = db.session.execute(
+            db.select(AuditEvent).filter_by(event="key_rotated")
+        ).scalars().all()
+        assert [e.detail["alg"] for e in events] == ["ES256"]

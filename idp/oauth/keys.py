@@ -20,6 +20,7 @@ from joserfc.jwk import JWKRegistry
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
+from .. import audit
 from ..extensions import db
 from ..models import SigningKey
 from ..models.keys import ACTIVE
@@ -183,6 +184,7 @@ class KeyRing:
                 upcoming = self.generate(alg, ACTIVE)
             upcoming.state, upcoming.activated_at = ACTIVE, now
             self.generate(alg, NEXT)
+            audit.record("key_rotated", alg=alg, active=upcoming.kid, backend=self.kind)
         db.session.commit()
         self.invalidate()
 
@@ -216,6 +218,7 @@ class KeyRing:
                 continue
             db.session.delete(row)
             gone.append(row)
+            audit.record("key_destroyed", alg=row.alg, kid=row.kid, backend=row.backend)
         db.session.commit()
         self.invalidate()
         return gone
