@@ -10,6 +10,7 @@ introspect any token. A misspelt OpenID scope is therefore accepted as an API sc
 
 import re
 import secrets
+import string
 from dataclasses import dataclass
 from dataclasses import field
 from urllib.parse import urlsplit
@@ -27,8 +28,10 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
-# RFC 3986 unreserved characters: safe in URLs and in HTTP Basic credentials.
-CLIENT_ID = re.compile(r"[A-Za-z0-9._~-]{1,64}")
+# RFC 3986 unreserved characters: safe in URLs and in HTTP Basic credentials; no leading
+# "-", which command lines would read as an option.
+CLIENT_ID = re.compile(r"[A-Za-z0-9._~][A-Za-z0-9._~-]{0,63}")
+ALPHANUMERIC = string.ascii_letters + string.digits
 NAME_MAX = 200
 
 
@@ -98,7 +101,7 @@ def validate(reg):
     if reg.client_id is not None:
         if not CLIENT_ID.fullmatch(reg.client_id):
             raise InvalidClientMetadataError(
-                "client_id", "must be 1-64 characters of A-Z a-z 0-9 . _ ~ -")
+                "client_id", "must be 1-64 characters of A-Z a-z 0-9 . _ ~ - (not starting with -)")
         if find_client(reg.client_id) is not None:
             raise InvalidClientMetadataError("client_id", f"{reg.client_id!r} already exists")
     _check_grants(reg)
@@ -169,6 +172,11 @@ def _check_scopes(reg):
     return scopes
 
 
+def new_client_id():
+    """22 random letters and digits (130 bits)."""
+    return "".join(secrets.choice(ALPHANUMERIC) for _ in range(22))
+
+
 def register(reg):
     """Validate and store a new client; returns (client, secret or None). The secret is
     returned only here: the database keeps its digest."""
@@ -178,7 +186,7 @@ def register(reg):
     else:
         method = reg.token_endpoint_auth_method or "client_secret_basic"
     client = Client(
-        client_id=reg.client_id or secrets.token_urlsafe(16),
+        client_id=reg.client_id or new_client_id(),
         name=reg.name.strip(),
         redirect_uris=list(reg.redirect_uris),
         post_logout_redirect_uris=list(reg.post_logout_redirect_uris),

@@ -96,6 +96,7 @@ def test_defaults_and_public_client(app):
     assert keyed["token_endpoint_auth_method"] == "private_key_jwt"
     assert "client_secret" not in keyed
     assert keyed["jwks"]["keys"][0]["kty"] == "EC"
+    assert public["client_id"].isalnum() and len(public["client_id"]) == 22
     chosen = ok_json(app, "clients", "create", "--name", "Chosen", "--client-id", "tax-office.1",
                      "--redirect-uri", REDIRECT_URI, "--json")
     assert chosen["client_id"] == "tax-office.1"
@@ -213,6 +214,7 @@ INVALID = [
     ([*R, "--client-id", "has space"], "'--client-id'"),
     ([*R, "--client-id", "x" * 65], "'--client-id'"),
     ([*R, "--client-id", "colon:id"], "'--client-id'"),
+    ([*R, "--client-id=-dash-first"], "'--client-id'"),
 ]
 
 
