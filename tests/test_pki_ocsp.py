@@ -18,6 +18,9 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.oid import NameOID
 
+from idp.extensions import db
+from idp.models.certificates import Authority
+
 from .pki_support import cli_json
 from .pki_support import init_hierarchy
 from .pki_support import issue
@@ -206,3 +209,17 @@ def test_no_hierarchy_means_unauthorized(app, issuer):
     other = _foreign_ca()
     response = post(f"{issuer}/pki/ocsp", build_request(other, other))
     assert response.response_status == ocsp.OCSPResponseStatus.UNAUTHORIZED
+
+
+def test_try_later_when_the_responder_key_is_gone(app, tmp_path, issuer):
+    h = init_hierarchy(app)
+    _, certificate, _ = issue(app, tmp_path, "card")
+    with app.app_context():
+        db.session.execute(db.update(Authority).filter_by(name="card-ocsp")
+                           .values(key_id="no-such-key"))
+        db.session.commit()
+    response = post(ocsp_url(certificate), build_request(certificate, h["card"]))
+    assert response.response_status == ocsp.OCSPResponseStatus.TRY_LATER
+    # The other CAs still answer.
+    root_answer = post(ocsp_url(h["card"]), build_request(h["card"], h["root"]))
+    assert root_answer.certificate_status == ocsp.OCSPCertStatus.GOOD

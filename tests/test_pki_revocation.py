@@ -10,6 +10,8 @@ from cryptography import x509
 
 from idp.extensions import db
 from idp.models import AuditEvent
+from idp.models.certificates import Authority
+from idp.models.certificates import PublishedCrl
 
 from .pki_support import cli
 from .pki_support import cli_json
@@ -161,3 +163,27 @@ def test_crl_command_and_distribution_points(app, tmp_path, issuer):
     assert responder.exit_code == 2 and "is an OCSP responder" in responder.output
     unknown = cli(app, "crl", "--authority", "nope")
     assert unknown.exit_code == 2 and "no authority 'nope'" in unknown.output
+
+
+def test_expired_crl_is_republished_or_unavailable(app, tmp_path, issuer):
+    h = init_hierarchy(app)
+    _, certificate, _ = issue(app, tmp_path, "card")
+    first = fetch_crl(certificate)
+    with app.app_context():  # the published CRL has passed its nextUpdate
+        db.session.execute(db.update(PublishedCrl).values(
+            this_update=first.last_update_utc - timedelta(days=2),
+            next_update=first.last_update_utc - timedelta(days=1)))
+        db.session.commit()
+    fresh = fetch_crl(certificate)
+    assert crl_number(fresh) == crl_number(first) + 1
+    assert fresh.is_signature_valid(h["card"].public_key())
+
+    with app.app_context():  # expired again, and the CA key cannot be reached
+        db.session.execute(db.update(PublishedCrl).values(
+            next_update=first.last_update_utc - timedelta(days=1)))
+        db.session.execute(db.update(Authority).filter_by(name="card")
+                           .values(key_id="no-such-key"))
+        db.session.commit()
+    response = requests.get(f"{issuer}/pki/crl/card.crl", timeout=10)
+    assert response.status_code == 503
+    assert response.json()["error"] == "temporarily_unavailable"

@@ -150,6 +150,14 @@ class CertificateOnHoldError(CertificateRevokedError):
     message = "The certificate is suspended."
 
 
+class RevocationSourceError(PkiError):
+    """One revocation source (an OCSP responder, a CRL) gave no usable answer; the next
+    source is tried, and RevocationUnknownError follows when none is left."""
+
+    code = "revocation_source_failed"
+    message = "A revocation source gave no usable answer."
+
+
 class RevocationUnknownError(ValidationError):
     code = "revocation_unknown"
     message = "The certificate's status cannot be checked right now. Try again later."

@@ -28,18 +28,13 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from .errors import CertificateOnHoldError
 from .errors import CertificateRevokedError
 from .errors import PkiError
+from .errors import RevocationSourceError
 from .errors import RevocationUnknownError
 from .ocsp import key_hash
 from .signatures import scheme_for
 from .signatures import verify_signature
 
 MAX_RESPONSE = 10 * 1024 * 1024
-
-
-class SourceError(PkiError):
-    """One revocation source could not give a usable answer (the next is tried)."""
-
-    code = "revocation_source_failed"
 
 
 @dataclass(frozen=True)
@@ -52,9 +47,9 @@ class Status:
 
 
 def http_fetch(url, body=None, content_type=None, timeout=5):
-    """GET (or POST body) over http(s); the response body, or SourceError."""
+    """GET (or POST body) over http(s); the response body, or RevocationSourceError."""
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise SourceError(f"not an http(s) URL: {url!r}")
+        raise RevocationSourceError(f"not an http(s) URL: {url!r}")
     try:
         if body is None:
             response = requests.get(url, timeout=timeout, stream=True)
@@ -62,12 +57,12 @@ def http_fetch(url, body=None, content_type=None, timeout=5):
             response = requests.post(url, data=body, headers={"Content-Type": content_type},
                                      timeout=timeout, stream=True)
         if response.status_code != 200:
-            raise SourceError(f"{url} answered HTTP {response.status_code}")
+            raise RevocationSourceError(f"{url} answered HTTP {response.status_code}")
         content = response.raw.read(MAX_RESPONSE + 1, decode_content=True)
     except requests.RequestException as error:
-        raise SourceError(f"{url} unreachable: {type(error).__name__}") from None
+        raise RevocationSourceError(f"{url} unreachable: {type(error).__name__}") from None
     if len(content) > MAX_RESPONSE:
-        raise SourceError(f"{url} answered more than {MAX_RESPONSE} bytes")
+        raise RevocationSourceError(f"{url} answered more than {MAX_RESPONSE} bytes")
     return content
 
 
@@ -96,7 +91,7 @@ class RevocationChecker:
         if url:
             try:
                 status = self.ask_ocsp(certificate, issuer, url, now)
-            except SourceError as error:
+            except RevocationSourceError as error:
                 problems.append(f"OCSP: {error.detail}")
             else:
                 if status.expires is not None:
@@ -107,7 +102,7 @@ class RevocationChecker:
             try:
                 return _apply(self.crl_status(certificate, issuer, url, now, bypass_cache),
                               certificate)
-            except SourceError as error:
+            except RevocationSourceError as error:
                 problems.append(f"CRL: {error.detail}")
         detail = "; ".join(problems) or "no OCSP responder and no CRL distribution point"
         serial = format(certificate.serial_number, "x")
@@ -127,16 +122,16 @@ class RevocationChecker:
         try:
             response = ocsp.load_der_ocsp_response(body)
         except ValueError:
-            raise SourceError(f"{url} sent an unreadable OCSP response") from None
+            raise RevocationSourceError(f"{url} sent an unreadable OCSP response") from None
         if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
-            raise SourceError(f"{url} answered {response.response_status.name}")
+            raise RevocationSourceError(f"{url} answered {response.response_status.name}")
         self._check_signer(response, issuer, now)
         single = next((r for r in response.responses
                        if r.serial_number == request.serial_number
                        and r.issuer_key_hash == request.issuer_key_hash
                        and r.issuer_name_hash == request.issuer_name_hash), None)
         if single is None:
-            raise SourceError("the OCSP response is about another certificate")
+            raise RevocationSourceError("the OCSP response is about another certificate")
         self._check_nonce(response, nonce)
         expires = self._check_times(single.this_update_utc, single.next_update_utc, now,
                                     "OCSP response")
@@ -151,22 +146,24 @@ class RevocationChecker:
             signer = next((c for c in response.certificates if _is_responder(c, response)),
                           None)
             if signer is None:
-                raise SourceError("the OCSP responder certificate is missing")
+                raise RevocationSourceError("the OCSP responder certificate is missing")
             try:
                 signer.verify_directly_issued_by(issuer)
                 eku = signer.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
             except (ValueError, TypeError, x509.ExtensionNotFound):
-                raise SourceError("the OCSP responder is not authorised by the issuer") from None
+                raise RevocationSourceError(
+                    "the OCSP responder is not authorised by the issuer") from None
             if ExtendedKeyUsageOID.OCSP_SIGNING not in eku:
-                raise SourceError("the OCSP responder certificate lacks id-kp-OCSPSigning")
+                raise RevocationSourceError(
+                    "the OCSP responder certificate lacks id-kp-OCSPSigning")
             if not signer.not_valid_before_utc <= now <= signer.not_valid_after_utc:
-                raise SourceError("the OCSP responder certificate is not valid now")
+                raise RevocationSourceError("the OCSP responder certificate is not valid now")
         try:
             algorithm = response.signature_hash_algorithm
             verify_signature(signer, response.signature, response.tbs_response_bytes,
                              scheme_for(signer), algorithm.name if algorithm else "sha256")
         except (PkiError, UnsupportedAlgorithm):
-            raise SourceError("the OCSP response signature does not verify") from None
+            raise RevocationSourceError("the OCSP response signature does not verify") from None
 
     def _check_nonce(self, response, nonce):
         try:
@@ -176,17 +173,17 @@ class RevocationChecker:
         if echoed is None and not self.require_nonce:
             return
         if echoed != nonce:
-            raise SourceError("the OCSP response does not carry our nonce")
+            raise RevocationSourceError("the OCSP response does not carry our nonce")
 
     def _check_times(self, this_update, next_update, now, what):
         if this_update > now + self.skew:
-            raise SourceError(f"the {what} is from the future")
+            raise RevocationSourceError(f"the {what} is from the future")
         if next_update is None:
             if this_update < now - self.max_age:
-                raise SourceError(f"the {what} is too old")
+                raise RevocationSourceError(f"the {what} is too old")
             return None
         if now > next_update:
-            raise SourceError(f"the {what} is stale (nextUpdate passed)")
+            raise RevocationSourceError(f"the {what} is stale (nextUpdate passed)")
         if self.cache_max is not None:
             return min(next_update, now + self.cache_max)
         return next_update
@@ -202,7 +199,7 @@ class RevocationChecker:
                 crl = (x509.load_pem_x509_crl(body) if body.lstrip().startswith(b"-----")
                        else x509.load_der_x509_crl(body))
             except ValueError:
-                raise SourceError(f"{url} sent an unreadable CRL") from None
+                raise RevocationSourceError(f"{url} sent an unreadable CRL") from None
         status = check_crl(certificate, issuer, crl, now, self.skew)
         with self._lock:
             self._crls[url] = crl
@@ -212,30 +209,31 @@ class RevocationChecker:
 def check_crl(certificate, issuer, crl, now, skew=timedelta(minutes=5)):
     """The certificate's status from a complete CRL issued by its issuer (RFC 5280 §6.3.3)."""
     if crl.issuer != issuer.subject or certificate.issuer != issuer.subject:
-        raise SourceError("the CRL is from another issuer")
+        raise RevocationSourceError("the CRL is from another issuer")
     try:
         usage = issuer.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         usage = None
     if usage is not None and not usage.crl_sign:
-        raise SourceError("the CRL issuer may not sign CRLs (keyUsage lacks cRLSign)")
+        raise RevocationSourceError("the CRL issuer may not sign CRLs (keyUsage lacks cRLSign)")
     try:
         extensions = list(crl.extensions)
     except (ValueError, TypeError, x509.DuplicateExtension):
-        raise SourceError("the CRL has malformed extensions") from None
+        raise RevocationSourceError("the CRL has malformed extensions") from None
     for extension in extensions:
         if extension.critical:
-            raise SourceError(f"unsupported critical CRL extension {extension.oid.dotted_string}")
+            raise RevocationSourceError(
+                f"unsupported critical CRL extension {extension.oid.dotted_string}")
     try:
         crl.extensions.get_extension_for_class(x509.CRLNumber)
     except x509.ExtensionNotFound:
-        raise SourceError("the CRL has no cRLNumber") from None
+        raise RevocationSourceError("the CRL has no cRLNumber") from None
     if not crl.is_signature_valid(issuer.public_key()):
-        raise SourceError("the CRL signature does not verify")
+        raise RevocationSourceError("the CRL signature does not verify")
     if crl.last_update_utc > now + skew:
-        raise SourceError("the CRL is from the future")
+        raise RevocationSourceError("the CRL is from the future")
     if crl.next_update_utc is None or now > crl.next_update_utc:
-        raise SourceError("the CRL is stale (nextUpdate passed)")
+        raise RevocationSourceError("the CRL is stale (nextUpdate passed)")
     entry = crl.get_revoked_certificate_by_serial_number(certificate.serial_number)
     if entry is None:
         return Status("good", "crl", crl.next_update_utc)

@@ -31,6 +31,7 @@ from ..pki import crl
 from ..pki import ocsp
 from ..pki.ca import CertificateAuthority
 from ..pki.errors import HierarchyMissingError
+from ..pki.errors import PkiError
 from ..pki.hsm import TokenError
 from ..pki.profiles import find_profile
 from ..pki.revocation import RevocationChecker
@@ -164,6 +165,10 @@ def crl_distribution_point(name):
     except IntegrityError:  # another request published the next CRL at the same moment
         db.session.rollback()
         der = crl.current(ca, authority, utcnow(), crl_validity())
+    except (TokenError, PkiError) as error:
+        db.session.rollback()
+        log.error("cannot publish the CRL of %s: %s", name, error)
+        return _json_error(503, "temporarily_unavailable", "The CRL cannot be published now.")
     response = Response(der, mimetype="application/pkix-crl")
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
@@ -199,7 +204,7 @@ def _ocsp_answer(der):
     validity = timedelta(seconds=current_app.config["PKI_OCSP_VALIDITY_SECONDS"])
     try:
         body = ocsp.respond(certificate_authority(), der, utcnow(), validity)
-    except (TokenError, HierarchyMissingError) as error:
+    except (TokenError, PkiError) as error:  # bad input never raises: only our own trouble
         log.error("OCSP responder cannot sign: %s", error)
         return _ocsp(ocsp.unsuccessful(OCSPResponseStatus.TRY_LATER))
     return _ocsp(body)
@@ -212,7 +217,10 @@ def _ocsp(body):
 
 
 def _not_found():
-    response = current_app.json.response(error="not_found",
-                                         error_description="No such authority.")
-    response.status_code = 404
+    return _json_error(404, "not_found", "No such authority.")
+
+
+def _json_error(status, error, description):
+    response = current_app.json.response(error=error, error_description=description)
+    response.status_code = status
     return response
