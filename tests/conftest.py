@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 
 from idp import create_app
 from idp.extensions import db
+from idp.models import AuditEvent
 
 from .helpers import Browser
 from .helpers import make_client
@@ -74,6 +75,9 @@ def app(token_config, server_port, database_url, tmp_path_factory):
         from idp.oauth.keys import key_ring
 
         key_ring().ensure()
+        # Tests start from an empty audit trail; the first rotation above is setup.
+        db.session.execute(db.delete(AuditEvent))
+        db.session.commit()
     yield app
     with app.app_context():
         db.session.remove()
