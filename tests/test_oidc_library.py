@@ -236,7 +236,7 @@ def test_pyoidc_rejects_tokens_it_cannot_verify(tls_issuer, tls_files, oidc_clie
                       "code_verifier": verifier},
     )
     raw = tokens["id_token_jwt"]
-    kid = client.keyjar.get_signing_key("EC", owner=tls_issuer)[0].kid
+    kid = tokens["id_token"].jws_header["kid"]  # the key that signed it
     numbers = ec.generate_private_key(ec.SECP256R1()).public_key().public_numbers()
     foreign = {"kty": "EC", "crv": "P-256", "kid": kid, "use": "sig",
                "x": _b64(numbers.x.to_bytes(32, "big")),
