@@ -3,6 +3,9 @@
 from .accounts import Account
 from .audit import AuditEvent
 from .certificates import Authority  # noqa: F401  (PKI tables)
+from .citizens import Citizen
+from .citizens import OtpChallenge
+from .citizens import OtpSend
 from .clients import Client
 from .codes import AuthorizationCode
 from .consents import Consent
@@ -21,9 +24,12 @@ __all__ = [
     "AuditEvent",
     "AuthorizationCode",
     "BackchannelDelivery",
+    "Citizen",
     "Client",
     "Consent",
     "LoginSession",
+    "OtpChallenge",
+    "OtpSend",
     "RefreshToken",
     "SessionClient",
     "SigningKey",
