@@ -43,11 +43,12 @@ def demo_apps(issuer, client_factory, tmp_path):
     app started is stopped at the end. Test modules wrap it in a `start_demo` fixture."""
     running = []
 
-    def start(factory, client_id, backchannel=True, **config):
+    def start(factory, client_id, backchannel=True, scopes=("openid", "profile"), **config):
         holder = Deferred()
         server = make_server("127.0.0.1", 0, holder, threaded=True)
         url = f"http://127.0.0.1:{server.server_port}"
-        client = register(client_factory, client_id, client_id, url, backchannel=backchannel)
+        client = register(client_factory, client_id, client_id, url, scopes=scopes,
+                          backchannel=backchannel)
         settings = {"DEMO_ISSUER": issuer, "DEMO_CLIENT_ID": client["client_id"],
                     "DEMO_CLIENT_SECRET": client["client_secret"], "SECRET_KEY": "test-key",
                     "DEMO_DATABASE": str(tmp_path / f"{client_id}.db"), "DEMO_BASE_URL": url}
@@ -143,3 +144,19 @@ def wait_until(check):
             return True
         time.sleep(0.1)
     return False
+
+
+@contextlib.contextmanager
+def served(factory, settings):
+    """Any WSGI app factory on a real port; `settings(url)` gives its configuration."""
+    holder = Deferred()
+    server = make_server("127.0.0.1", 0, holder, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    holder.app = factory(settings(url))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        server.server_close()
