@@ -9,12 +9,19 @@ import time
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
+import requests
 from werkzeug.serving import make_server
 
 from idp.authn.assurance import LEVEL_1
+from idp.authn.assurance import LEVEL_2
 
 from .helpers import Browser
+from .helpers import RelyingParty
+from .helpers import sign_in
 
+STEP_UP = ('Bearer error="insufficient_user_authentication", '
+           'error_description="A stronger or more recent login is required.", '
+           f'acr_values="{LEVEL_2}"')
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 WAIT = 20  # seconds: an upper bound for background deliveries, never asserted
 
@@ -160,3 +167,17 @@ def served(factory, settings):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def access_token(issuer, demo, acr, client=None, sub="citizen-1"):
+    client = client or demo.client
+    rp = RelyingParty(issuer, client, redirect_uri=client["redirect_uris"][0])
+    code = sign_in(Browser(issuer), rp, sub=sub, acr=acr)["code"]
+    tokens = rp.exchange(code)
+    assert tokens.status_code == 200, tokens.text
+    return rp, tokens.json()
+
+
+def api(demo, path, token=None, method="GET", **kwargs):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.request(method, demo.url + path, headers=headers, timeout=10, **kwargs)

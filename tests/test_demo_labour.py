@@ -3,22 +3,17 @@ from a level-1 session), requests are recorded in the history, and the API answe
 `insufficient_user_authentication` to a level-1 access token."""
 
 import pytest
-import requests
 
 from clients_demo import labour
 from idp.authn.assurance import LEVEL_1
 from idp.authn.assurance import LEVEL_2
 
+from .demo_support import STEP_UP
 from .demo_support import Person
+from .demo_support import access_token
+from .demo_support import api
 from .demo_support import demo_apps
 from .demo_support import facts
-from .helpers import Browser
-from .helpers import RelyingParty
-from .helpers import sign_in
-
-STEP_UP = ('Bearer error="insufficient_user_authentication", '
-           'error_description="A stronger or more recent login is required.", '
-           f'acr_values="{LEVEL_2}"')
 
 
 @pytest.fixture
@@ -74,20 +69,6 @@ def test_a_request_is_submitted_and_kept_in_the_history(issuer, demo):
 def test_unknown_service_is_not_found(issuer, demo):
     person = Person(issuer)
     assert person.get(demo.url + "/services/nothing", acr=LEVEL_2).status_code == 404
-
-
-def access_token(issuer, demo, acr, client=None, sub="citizen-1"):
-    client = client or demo.client
-    rp = RelyingParty(issuer, client, redirect_uri=client["redirect_uris"][0])
-    code = sign_in(Browser(issuer), rp, sub=sub, acr=acr)["code"]
-    tokens = rp.exchange(code)
-    assert tokens.status_code == 200, tokens.text
-    return rp, tokens.json()
-
-
-def api(demo, path, token=None, method="GET", **kwargs):
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return requests.request(method, demo.url + path, headers=headers, timeout=10, **kwargs)
 
 
 def test_api_answers_rfc_9470_to_a_level_1_token(issuer, demo):

@@ -125,6 +125,7 @@ def _init_headers(app):
 
 MESSAGES = {
     400: "The form has expired. Please go back and try again.",
+    403: "You may not open this page.",
     404: "The page was not found.",
 }
 

@@ -44,6 +44,7 @@ KIT_MESSAGES = {
         "لا يمكن الوصول إلى بوابة حالياً. حاول مرة أخرى بعد بضع دقائق.",
     "Your session has ended. Please log in again.": "انتهت جلستك. يرجى تسجيل الدخول مرة أخرى.",
     "The page was not found.": "الصفحة غير موجودة.",
+    "You may not open this page.": "لا يمكنك فتح هذه الصفحة.",
     "The form has expired. Please go back and try again.":
         "انتهت صلاحية النموذج. عد وحاول مرة أخرى.",
     "The logout answer was not recognised.": "لم يُتعرّف على رد تسجيل الخروج.",
