@@ -1,0 +1,61 @@
+"""Service centre console against the live provider: level 2 for operators; assisted work
+is offered only when the provider's discovery lists the RFC 8693 token-exchange grant, and
+until then the console explains the flow and refuses to start it."""
+
+import pytest
+import requests
+
+from clients_demo import centre
+from idp.authn.assurance import LEVEL_1
+from idp.authn.assurance import LEVEL_2
+
+from .demo_support import Person
+from .demo_support import demo_apps
+from .demo_support import session_facts
+
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+
+
+@pytest.fixture
+def start_demo(issuer, client_factory, tmp_path):
+    with demo_apps(issuer, client_factory, tmp_path) as start:
+        yield start
+
+
+@pytest.fixture
+def demo(start_demo):
+    return start_demo(centre.create_app, "demo-service-centre")
+
+
+def test_the_console_needs_level_2(issuer, demo):
+    person = Person(issuer, sub="operator-1")
+    person.get(demo.url + "/login", acr=LEVEL_1)
+    refused = person.http.get(demo.url + "/console", allow_redirects=False)
+    assert refused.headers["Location"] == "/login?next=/console&acr=level-2"
+    page = person.get(demo.url + "/console", acr=LEVEL_2)
+    assert page.status_code == 200 and "Assisted work" in page.text
+    assert session_facts(person, demo)["acr"] == LEVEL_2
+
+
+def test_without_token_exchange_the_console_explains_and_refuses(issuer, demo):
+    metadata = requests.get(issuer + "/.well-known/openid-configuration", timeout=5).json()
+    assert TOKEN_EXCHANGE not in metadata["grant_types_supported"]
+    person = Person(issuer, sub="operator-1")
+    page = person.get(demo.url + "/console", acr=LEVEL_2)
+    assert "Bawaba does not offer token exchange yet" in page.text
+    assert "<fieldset disabled>" in page.text
+    assert "RFC 8693" in page.text
+    attempt = person.post(demo.url + "/assist", {"subject_token": "consent",
+                                                 "subject_token_type": "x",
+                                                 "audience": "demo-labour"}, page=page)
+    assert attempt.status_code == 409
+    assert "Assisted work is not available yet." in attempt.text
+    assert "No assisted work yet." in person.get(demo.url + "/console").text
+
+
+def test_the_console_in_arabic(issuer, demo):
+    person = Person(issuer, sub="operator-1")
+    person.http.get(demo.url + "/lang/ar")
+    page = person.get(demo.url + "/console", acr=LEVEL_2)
+    assert '<html lang="ar" dir="rtl">' in page.text
+    assert "لا تقدّم بوابة تبادل الرموز بعد" in page.text
