@@ -3,6 +3,7 @@ MSS_StatusQuery in asynchronous client-server mode, each phone answer and refusa
 to its outcome and exception."""
 
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from cryptography import x509
@@ -223,3 +224,18 @@ def test_local_numbers_are_sent_in_e164_form(mssp):
     pending = client.start("9123 4567", b"challenge", "Bawaba login", now=now())
     assert pending.msisdn == CUSTOMER
     assert client.wait(pending).msisdn == CUSTOMER
+
+
+def test_parallel_confirmations_on_several_sims_all_verify(mssp):
+    phones = [m for m, sim in SIMS.items() if sim.certificate]
+    for msisdn in phones:
+        mssp.script(msisdn, behaviour="confirm_after")
+    client = mssp.client()
+    requests = [(msisdn, secrets.token_bytes(32)) for msisdn in phones * 4]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        signatures = list(pool.map(lambda r: client.wait(start(client, *r)), requests))
+
+    for (msisdn, data), signature in zip(requests, signatures, strict=True):
+        assert (signature.msisdn, signature.data) == (msisdn, data)
+        signature.certificate.public_key().verify(signature.signature, data,
+                                                  ec.ECDSA(hashes.SHA256()))
