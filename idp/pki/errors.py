@@ -174,3 +174,76 @@ class InvalidSignatureError(PkiError):
 class UnsupportedAlgorithmError(PkiError):
     code = "unsupported_algorithm"
     message = "This signature algorithm is not supported."
+
+
+# Web eID authentication tokens and their challenges (challenge.py)
+
+
+class AuthenticationTokenError(PkiError):
+    code = "authentication_failed"
+    message = "The card login could not be verified."
+
+
+class ChallengeMissingError(AuthenticationTokenError):
+    code = "challenge_missing"
+    message = "No challenge was issued for this login."
+
+
+class ChallengeUnknownError(AuthenticationTokenError):
+    code = "challenge_unknown"
+    message = "The challenge was not issued here."
+
+
+class ChallengeReplayedError(AuthenticationTokenError):
+    code = "challenge_replayed"
+    message = "The challenge has already been used."
+
+
+class ChallengeTransactionError(AuthenticationTokenError):
+    code = "challenge_other_transaction"
+    message = "The challenge was issued for another login."
+
+
+class ChallengeOriginError(AuthenticationTokenError):
+    code = "challenge_wrong_origin"
+    message = "The challenge was issued for another site."
+
+
+class ChallengeExpiredError(AuthenticationTokenError):
+    code = "challenge_expired"
+    message = "The challenge has expired."
+
+
+class MalformedTokenError(AuthenticationTokenError):
+    code = "token_malformed"
+    message = "The authentication token is not a JSON object of the expected size."
+
+
+class TokenFieldMissingError(AuthenticationTokenError):
+    code = "token_field_missing"
+    message = "The authentication token lacks a required field."
+
+
+class TokenFieldTypeError(AuthenticationTokenError):
+    code = "token_field_invalid"
+    message = "A field of the authentication token has the wrong type or size."
+
+
+class TokenFormatError(AuthenticationTokenError):
+    code = "token_format_unsupported"
+    message = "The authentication token's format is not supported."
+
+
+class TokenEncodingError(AuthenticationTokenError):
+    code = "token_base64_invalid"
+    message = "A field of the authentication token is not valid base64."
+
+
+class AlgorithmNotAllowedError(AuthenticationTokenError):
+    code = "algorithm_not_allowed"
+    message = "The authentication token's signature algorithm is not allowed."
+
+
+class AlgorithmKeyMismatchError(AuthenticationTokenError):
+    code = "algorithm_key_mismatch"
+    message = "The signature algorithm does not fit the certificate's key."
