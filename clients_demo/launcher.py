@@ -1,0 +1,197 @@
+"""Starts the demo apps together: registers each as a client of the provider (through
+`idp clients`, idempotently), serves the four apps, the payment simulator and a landing
+page listing them, each on its own port, until Ctrl-C (or SIGTERM) stops everything.
+
+    python -m clients_demo.launcher --issuer http://127.0.0.1:5000
+
+Ports: landing page BASE, labour BASE+1, manpower BASE+2, HR BASE+3, service centre
+BASE+4, payment simulator BASE+9 (BASE defaults to 5100; 0 picks free ports). Data,
+client secrets and session keys are kept under INSTANCE/demo/."""
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import secrets
+import signal
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+from . import payment_sim
+from .landing import create_landing_app
+from .registration import Wanted
+from .registration import idp_command
+from .registration import register_all
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    key: str
+    module: str
+    client_id: str
+    title: str
+    title_ar: str
+    offset: int
+    scopes: tuple = ("openid", "profile")
+
+
+APPS = (
+    AppSpec("labour", "clients_demo.labour", "demo-labour", "Labour office e-services",
+            "الخدمات الإلكترونية لمكتب العمل", 1),
+    AppSpec("manpower", "clients_demo.manpower", "demo-manpower", "Manpower licensing",
+            "تراخيص القوى العاملة", 2, ("openid", "profile", "national_id")),
+    AppSpec("hr", "clients_demo.hr", "demo-hr", "HR platform for government employees",
+            "منصة الموارد البشرية لموظفي الحكومة", 3),
+    AppSpec("centre", "clients_demo.centre", "demo-service-centre", "Service centre console",
+            "وحدة تحكم مركز الخدمة", 4),
+)
+PAYMENT_OFFSET = 9
+
+
+class Holder:
+    """A WSGI app set once the server is bound (the app must know its own URL)."""
+
+    app = None
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+
+class Server:
+    def __init__(self, host, port):
+        self.holder = Holder()
+        self.http = make_server(host, port, self.holder, threaded=True)
+        self.url = f"http://{host}:{self.http.server_port}"
+        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+
+    def start(self, app):
+        self.holder.app = app
+        self.thread.start()
+
+    def stop(self):
+        self.http.shutdown()
+        self.http.server_close()
+
+
+class Demo:
+    """The running demo: `urls` by key ("landing", "payment", and each app's key)."""
+
+    def __init__(self, servers):
+        self.servers = servers
+        self.urls = {key: server.url for key, server in servers.items()}
+
+    def stop(self):
+        for server in self.servers.values():
+            if server.thread.is_alive():
+                server.stop()
+
+
+def start(options, run_idp):
+    """Bind every port, register the clients, build the apps and serve them."""
+    host, base = options.host, options.base_port
+    port = (lambda offset: base + offset) if base else (lambda offset: 0)
+    servers = {"landing": Server(host, port(0)), "payment": Server(host, port(PAYMENT_OFFSET))}
+    try:
+        for spec in APPS:
+            servers[spec.key] = Server(host, port(spec.offset))
+        folder = Path(options.instance) / "demo"
+        folder.mkdir(parents=True, exist_ok=True)
+        wanted = [Wanted(s.client_id, s.title, servers[s.key].url, s.scopes) for s in APPS]
+        client_secrets = register_all(run_idp, wanted, folder / "clients.json")
+        keys = _session_keys(folder / "session-keys.json")
+        servers["payment"].start(payment_sim.create_app(
+            {"PAYMENT_BASE_URL": servers["payment"].url}))
+        for spec in APPS:
+            config = {"DEMO_ISSUER": options.issuer, "DEMO_CLIENT_ID": spec.client_id,
+                      "DEMO_CLIENT_SECRET": client_secrets[spec.client_id],
+                      "DEMO_BASE_URL": servers[spec.key].url, "SECRET_KEY": keys[spec.key],
+                      "DEMO_DATABASE": str(folder / f"{spec.key}.db"),
+                      "DEMO_SCOPE": " ".join(spec.scopes),
+                      **_extra(spec.key, options, servers)}
+            app = importlib.import_module(spec.module).create_app(config)
+            servers[spec.key].start(app)
+        servers["landing"].start(create_landing_app(
+            [(spec, servers[spec.key].url) for spec in APPS], options.issuer,
+            servers["payment"].url, options.sms_outbox, options.identities))
+    except BaseException:
+        for server in servers.values():
+            if server.thread.is_alive():
+                server.stop()
+            else:
+                server.http.server_close()
+        raise
+    return Demo(servers)
+
+
+def _extra(key, options, servers):
+    if key == "manpower":
+        return {"CIVIL_REGISTRY_URL": options.civil_registry_url,
+                "CIVIL_REGISTRY_API_KEY": options.civil_registry_key,
+                "MANPOWER_INCOME": "memory" if options.fake_income else "connector",
+                "PAYMENT_URL": servers["payment"].url}
+    if key == "hr":
+        return {"HR_REVIEWERS": list(options.hr_reviewer)}
+    return {}
+
+
+def _session_keys(path):
+    keys = json.loads(path.read_text()) if path.exists() else {}
+    for spec in APPS:
+        keys.setdefault(spec.key, secrets.token_urlsafe(32))
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(json.dumps(keys, indent=2))
+    return keys
+
+
+def parse_args(argv=None):
+    env = os.environ.get
+    parser = argparse.ArgumentParser(prog="python -m clients_demo.launcher",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--issuer", default=env("IDP_ISSUER", "http://127.0.0.1:5000"))
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--base-port", type=int, default=int(env("DEMO_BASE_PORT", "5100")))
+    parser.add_argument("--instance", default=env("IDP_INSTANCE_PATH", str(ROOT / "instance")))
+    parser.add_argument("--idp", default=None, help="the idp command (default: next to python)")
+    parser.add_argument("--civil-registry-url",
+                        default=env("CIVIL_REGISTRY_URL", "http://127.0.0.1:8030"))
+    parser.add_argument("--civil-registry-key", default=env("CIVIL_REGISTRY_API_KEY",
+                                                            "dev-registry-key"))
+    parser.add_argument("--sms-outbox", default=env("DEMO_SMS_OUTBOX", "http://127.0.0.1:8025/"))
+    parser.add_argument("--identities", default=env("DEMO_IDENTITIES", None),
+                        help="JSON file of test identities for the landing page")
+    parser.add_argument("--fake-income", action="store_true",
+                        help="incomes from a built-in table until the social insurance "
+                             "simulator exists")
+    parser.add_argument("--hr-reviewer", action="append", default=[],
+                        help="sub of a person who may decide grievances (repeat)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    options = parse_args(argv)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    demo = start(options, idp_command(options.idp))
+    print(f"Demo apps: {demo.urls['landing']}", flush=True)
+    for spec in APPS:
+        print(f"  {spec.title:<40} {demo.urls[spec.key]}", flush=True)
+    print(f"  {'Payment simulator':<40} {demo.urls['payment']}", flush=True)
+    try:
+        stop.wait()
+    finally:
+        demo.stop()
+        print("Demo apps stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    main()
