@@ -172,7 +172,9 @@ def served(fresh_database, token_config, tmp_path_factory):
     database = fresh_database("bawaba_serve")
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
-    env = environment(instance, database, token_config, IDP_ISSUER=issuer, IDP_PROXY_HOPS="1")
+    # Workers steers requests by holding gunicorn sync workers (one connection each).
+    env = environment(instance, database, token_config, IDP_ISSUER=issuer, IDP_PROXY_HOPS="1",
+                      IDP_WSGI_SERVER="gunicorn")
     idp(env, "db", "upgrade")
     idp(env, "keys", "rotate")
     client = json.loads(idp(
