@@ -38,6 +38,7 @@ def create_app(config=None):
     from . import security_headers
     from .authn import registry
     from .login import chooser
+    from .login import sms
     from .oauth import server
     from .web import account
     from .web import pki
@@ -49,6 +50,7 @@ def create_app(config=None):
     ratelimit.init_app(app)
     server.init_app(app)
     registry.init_app(app)
+    sms.init_app(app)
     chooser.init_app(app)
     account.init_app(app)
     pki.init_app(app)

@@ -33,7 +33,19 @@ DEFAULTS = {
     "PKCS11_TOKEN_LABEL": "bawaba-signing",
     "PKCS11_TOKEN_PIN": None,  # a secret: set in instance/config.py or the environment
     "SOFTHSM2_CONF": None,
-    "IDP_LOGIN_METHODS": [],
+    # Login methods offered: "sms" (national ID + password + SMS code, level 1; needs the
+    # SMS_* and CIVIL_REGISTRY_* settings, which development points at the local simulators).
+    "IDP_LOGIN_METHODS": ["sms"],
+    "IDP_PASSWORD_MIN_LENGTH": 12,  # citizens' passwords; never below 8 (NIST SP 800-63B)
+    # One-time SMS codes (idp/otp/codes.py; the limits cannot be loosened past these).
+    "OTP_CODE_LIFETIME": 300,  # seconds, at most 300
+    "OTP_MAX_TRIES": 5,  # per code, at most 5
+    "OTP_RESEND_AFTER": 60,  # seconds before a new code, at least 60
+    "OTP_SENDS_PER_NUMBER": 5,  # per OTP_SEND_WINDOW, at most 5
+    "OTP_SENDS_PER_ADDRESS": 30,  # per OTP_SEND_WINDOW and IP address
+    "OTP_SEND_WINDOW": 3600,  # seconds, at least 3600
+    "OTP_MAX_FAILURES": 100,  # consecutive failures before an account locks, at most 100
+    "OTP_HASH_KEY": None,  # key of the code HMACs; default: derived from SECRET_KEY
     "IDP_ENABLE_TEST_LOGIN": False,
     "IDP_RATE_LIMITS": True,  # False turns every rate limit off
     # Rate-limit counters. memory:// serves only the single-process development server;

@@ -1,6 +1,6 @@
 """Background upkeep in each server process: retry back-channel logouts and drop expired
-one-time records, finished deliveries and sessions over for a day. Safe to run in several
-workers at once."""
+one-time records, finished deliveries, sessions, and SMS codes and send counts over for a
+day. Safe to run in several workers at once."""
 
 import logging
 import threading
@@ -11,6 +11,7 @@ from .extensions import db
 from .models import AuthorizationCode
 from .models import BackchannelDelivery
 from .models import UsedJti
+from .models.citizens import delete_otp_records_before
 from .models.sessions import delete_sessions_over
 from .models.types import utcnow
 
@@ -33,6 +34,7 @@ def run_once(now=None):
         )
     )
     delete_sessions_over(before)
+    delete_otp_records_before(before)
     db.session.commit()
 
 

@@ -36,7 +36,7 @@ def current_session(now=None):
     return record
 
 
-def start_session(result, now=None):
+def start_session(result, now=None, client_id=None):
     """Start or renew this browser's session for an AuthenticationResult; returns
     (record, cookie value). The same person logging in again (prompt=login, max_age, a
     higher acr) renews the session: its sid, and so the relying parties signed in with it,
@@ -63,8 +63,8 @@ def start_session(result, now=None):
     record.user_agent = (request.user_agent.string or "")[:300]
     record.last_seen_at = now
     record.expires_at = now + timedelta(seconds=cfg["IDP_SESSION_ABSOLUTE_TTL"])
-    audit.record("login", subject=result.subject, method=result.method, acr=result.acr,
-                 sid=record.sid)
+    audit.record("login", subject=result.subject, client_id=client_id, method=result.method,
+                 acr=result.acr, sid=record.sid)
     g.sso_session = record
     return record, cookie
 

@@ -78,8 +78,8 @@ def test_the_flow_is_recorded(app, issuer, browser, client_factory):
         assert row.ip == "127.0.0.1"
         assert row.request_id and len(row.request_id) == 16
         assert abs(datetime.now(UTC) - row.at) < timedelta(minutes=5)
-    assert [r.client_id for r in rows] == [None, client_id, client_id, client_id, client_id,
-                                           client_id, None]
+    assert [r.client_id for r in rows] == [client_id, client_id, client_id, client_id,
+                                           client_id, client_id, None]
     issued = rows[3]
     assert issued.request_id == exchanged.headers["X-Request-Id"]
     assert issued.detail["grant_type"] == "authorization_code"

@@ -271,7 +271,7 @@ def test_acr_values_follow_the_configured_login_methods(app):
 
 def test_each_advertised_prompt_scope_and_locale_is_accepted(issuer, browser, client_factory):
     meta = metadata(issuer)
-    rp = RelyingParty(issuer, client_factory())
+    rp = RelyingParty(issuer, client_factory(scopes=meta["scopes_supported"]))
     sign_in(browser, rp)
     for prompt in meta["prompt_values_supported"]:
         response = browser.get("/authorize", params=rp.params(prompt=prompt))

@@ -13,9 +13,10 @@ from ..sessions import start_session
 def finish_login(tx_id, result):
     """Turn an AuthenticationResult into a session and go back to the authorization
     request that asked for it (303, OpenID Connect Core §3.1.2.5 flow)."""
-    record, cookie = start_session(result)
+    tx = get_transaction(tx_id)
+    record, cookie = start_session(result, client_id=tx["params"].get("client_id") if tx else None)
     db.session.commit()
-    if get_transaction(tx_id) is not None:
+    if tx is not None:
         update_transaction(tx_id, sid=record.sid)
         response = redirect(url_for("oauth.resume", tx=tx_id), 303)
     else:

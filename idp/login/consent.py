@@ -29,6 +29,7 @@ SCOPE_LABELS = {
     "profile": _l("See your name, date of birth and gender"),
     "email": _l("See your email address"),
     "phone": _l("See your mobile number"),
+    "national_id": _l("See your national ID number"),
     "offline_access": _l("Keep access while you are away"),
 }
 

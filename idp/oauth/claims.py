@@ -9,11 +9,14 @@ SCOPE_CLAIMS = {
     "profile": (
         "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username",
         "gender", "birthdate", "locale", "zoneinfo", "updated_at",
+        # Arabic names as language-tagged claims (§5.2); nationality (ISO 3166-1 alpha-2).
+        "name#ar", "given_name#ar", "family_name#ar", "nationality",
     ),
     "email": ("email", "email_verified"),
     "phone": ("phone_number", "phone_number_verified"),
+    "national_id": ("national_id",),  # the civil registry's ID number (docs/citizens.md)
 }
-SCOPES_SUPPORTED = ("openid", "profile", "email", "phone", "offline_access")
+SCOPES_SUPPORTED = ("openid", "profile", "email", "phone", "national_id", "offline_access")
 PROTOCOL_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr",
                    "sid", "at_hash", "azp")
 CLAIMS_SUPPORTED = PROTOCOL_CLAIMS + tuple(c for cs in SCOPE_CLAIMS.values() for c in cs)

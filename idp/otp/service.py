@@ -68,6 +68,7 @@ class OtpService:
         self._lock = threading.Lock()
         self._send_seconds = 0.0  # moving average of real sends
         self._gateway_failed_at = None  # monotonic time of the last gateway failure
+        self._gateway_failure = UnavailableError  # and its kind
 
     def send_code(self, request, purpose, *, msisdn=None, national_id=None, citizen_id=None,
                   payload=None):
@@ -153,9 +154,10 @@ class OtpService:
         try:
             self.gateway.send(challenge.msisdn, text,
                               reference=f"{challenge.public_id}.{challenge.sends}")
-        except (UnavailableError, ThrottledError):
+        except (UnavailableError, ThrottledError) as error:
             with self._lock:
                 self._gateway_failed_at = time.monotonic()
+                self._gateway_failure = type(error)
             raise
         took = time.monotonic() - started
         with self._lock:
@@ -168,10 +170,10 @@ class OtpService:
         fails."""
         with self._lock:
             failed_at = self._gateway_failed_at
+            failure = self._gateway_failure
             delay = min(self._send_seconds, MAX_DECOY_DELAY)
         if failed_at is not None and time.monotonic() - failed_at < OUTAGE_HOLD:
-            raise UnavailableError("SMS gateway failing (decoy)", connector="sms",
-                                   code="decoy")
+            raise failure("SMS gateway failing (decoy)", connector="sms", code="decoy")
         if delay:
             self.sleep(delay)
 
