@@ -17,6 +17,9 @@ class Authenticator:
 
 def init_app(app):
     app.extensions["idp.authenticators"] = {}
+    from ..login import card
+
+    card.init_app(app)  # offered when IDP_LOGIN_METHODS names "card"
     if app.config["IDP_ENABLE_TEST_LOGIN"]:
         from . import testing
 
