@@ -444,3 +444,31 @@ def test_too_many_codes_from_one_address(strict, app):
     assert strict.outbox(AHMED["mobile"]) == []
     assert events(app, "code_sent")[-1][3] == {"purpose": "register",
                                                "reason": "AddressThrottledError"}
+    page = CitizenBrowser(strict, "ar").start_login(UNKNOWN)  # checked before the password
+    assert page.status_code == 429
+    assert alert_of(page) == "طُلبت رموز كثيرة جدًا من شبكتك. حاول مرة أخرى بعد ساعة."
+    assert [e[0] for e in events(app)][-1] == "code_sent"  # no login failure was counted
+
+
+def test_code_errors_in_arabic(sms):
+    CitizenBrowser(sms).register(AHMED)
+    browser = CitizenBrowser(sms, "ar")
+    assert alert_of(browser.enter_code("login", "123456")) == (
+        "لا يوجد رمز بانتظار هذه الصفحة: ربما طُلب في متصفح أو علامة تبويب أخرى، أو لم يعد "
+        "صالحًا. ابدأ من جديد.")
+    browser.start_login(AHMED)
+    code = sms.last_code(AHMED["mobile"])
+    assert alert_of(browser.enter_code("login", wrong(code))) == (
+        "الرقم المدني أو كلمة المرور أو الرمز غير صحيح. المحاولات المتبقية لهذا الرمز: 4.")
+    page = browser.resend("login")
+    assert page.status_code == 429 and alert_of(page).startswith("يمكنك طلب رمز جديد بعد ")
+    for _ in range(4):
+        browser.enter_code("login", wrong(code))
+    assert alert_of(browser.enter_code("login", code)) == \
+        "أُدخل هذا الرمز خطأً مرات كثيرة جدًا. اطلب رمزًا جديدًا."
+    again = CitizenBrowser(sms, "ar")
+    again.start_login(AHMED)
+    code = sms.last_code(AHMED["mobile"])
+    again.enter_code("login", code)
+    assert alert_of(again.enter_code("login", code)) == \
+        "استُخدم هذا الرمز من قبل. ابدأ من جديد للحصول على رمز جديد."

@@ -152,6 +152,9 @@ def test_per_address_limit(service, gateway):
     with pytest.raises(codes.AddressThrottledError):
         service.send_code(at(9), "login", national_id="99999999")  # decoys too
     service.send_code(at(9, ip="192.0.2.2"), "login", msisdn="+96892345678")
+    with pytest.raises(codes.AddressThrottledError):
+        service.check_address(at(10))
+    service.check_address(at(10, ip="192.0.2.2"))
 
 
 def test_decoys_send_nothing_match_nothing_and_count_like_numbers(service, gateway):

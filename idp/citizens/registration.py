@@ -41,6 +41,7 @@ def start(ctx, national_id_text, birthdate_text):
     UnavailableError / ThrottledError (audited)."""
     national_id = parse_national_id(national_id_text)
     born = parse_birthdate(birthdate_text, ctx.now.date())
+    ctx.otp.check_address(ctx.request)
     try:
         return _send(ctx, national_id, born)
     except CONNECTOR_ERRORS as error:

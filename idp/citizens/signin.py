@@ -43,6 +43,7 @@ def start(ctx, national_id_text, password):
     national_id = parse_national_id(national_id_text)
     if not isinstance(password, str) or not password:
         raise FieldError("password", "missing")
+    ctx.otp.check_address(ctx.request)
     citizen = find_citizen(national_id)
     subject = citizen.account.sub if citizen is not None else None
     try:

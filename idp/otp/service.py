@@ -130,6 +130,13 @@ class OtpService:
         challenge.used_at = request.now
         return challenge
 
+    def check_address(self, request):
+        """Raise AddressThrottledError when this address may not ask for more codes: the
+        cheap check to make before any registry lookup or password hash."""
+        since = codes.window_start(request.now, self.policy)
+        codes.check_send_allowed(0, self.store.count_sends(since=since, ip=request.ip or "-"),
+                                 self.policy)
+
     def clear_outage(self):
         """Forget a gateway failure (the next real send would clear it too)."""
         with self._lock:
