@@ -136,8 +136,8 @@ def test_the_command_starts_and_stops_cleanly_on_ctrl_c(issuer, tmp_path, databa
             process.kill()
             process.communicate()
     assert process.returncode == 0, err
-    assert "Demo apps stopped." in out
-    assert "Traceback" not in err
+    assert "Demo apps stopped." in out, (out, err)
+    assert "Traceback" not in err, err
     with pytest.raises(requests.ConnectionError):
         requests.get(landing + "/", timeout=5)
 

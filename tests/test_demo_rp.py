@@ -77,6 +77,9 @@ def test_pages_are_bilingual_and_self_contained(issuer, rp):
     assert 'hreflang="en"' in switched.text
     assert "<script" not in switched.text and "style=" not in switched.text
     assert 'href="http' not in switched.text and 'src="http' not in switched.text
+    for asset in ("demo.css", "favicon.svg"):
+        assert f'href="/rp-static/{asset}"' in switched.text
+        assert person.http.get(rp.url + "/rp-static/" + asset).status_code == 200
     login = first_redirect(person, rp.url + "/login")
     assert query_of(login)["ui_locales"] == "ar"
     assert first_redirect(person, rp.url + "/lang/en?next=//evil.example/") == "/"
