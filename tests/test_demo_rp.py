@@ -5,6 +5,7 @@ the callback; step-up and max_age; refresh with rotation; RP-initiated logout.""
 import base64
 import json
 import time
+from urllib.parse import urlencode
 from urllib.parse import urlsplit
 
 import pytest
@@ -224,10 +225,20 @@ def test_forms_need_their_csrf_token(issuer, rp):
     assert session_facts(person, rp) is not None
 
 
-def test_next_is_always_a_local_path(issuer, rp):
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/",
+                                    "/\\evil.example/", "/\t/evil.example/", "/ /evil.example",
+                                    "evil.example"])
+def test_next_is_always_a_local_path(issuer, rp, target):
     person = Person(issuer)
-    page = person.get(rp.url + "/login?next=https://evil.example/")
+    page = person.get(rp.url + "/login", params={"next": target})
     assert page.status_code == 200 and page.url == rp.url + "/"
+    assert first_redirect(person, rp.url + "/lang/ar?" + urlencode({"next": target})) == "/"
+
+
+def test_next_keeps_a_local_path_with_its_query(issuer, rp):
+    person = Person(issuer)
+    page = person.get(rp.url + "/login", params={"next": "/session?x=1"})
+    assert page.url == rp.url + "/session?x=1"
 
 
 def test_unreachable_provider_is_a_friendly_page(tmp_path):

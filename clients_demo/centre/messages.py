@@ -39,6 +39,7 @@ MESSAGES = {
     "Acting operator": "الموظف الفاعل",
     "Centre": "المركز",
     "Error": "الخطأ",
+    "Status": "الحالة",
     "No assisted work yet.": "لا يوجد عمل بالمساعدة بعد.",
     "Operator role": "دور الموظف",
     "Your Bawaba account does not hold the operator role.":

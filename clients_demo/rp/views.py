@@ -56,11 +56,14 @@ def error_page(message, status):
 
 
 def local_path(value, default="/"):
-    """Only a path on this app (no scheme, no host, no `//`) may be returned to."""
-    if isinstance(value, str) and value.startswith("/") and not value.startswith("//") \
-            and "\\" not in value:
-        return value
-    return default
+    """Only a path on this app may be returned to: no scheme, no host, no `//`, and no
+    backslash, space or control character (browsers drop or rewrite those: a tab between
+    two slashes would make `//`)."""
+    if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
+        return default
+    if any(c == "\\" or c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+        return default
+    return value
 
 
 def external(endpoint, **values):
