@@ -48,6 +48,7 @@ class SoftCards:
         conf = directory / "softhsm2.conf"
         conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\n"
                         "log.level = ERROR\n")
+        self.conf, self.module = conf, module
         env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
         for label in CARDS.values():
             subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label,
@@ -70,6 +71,11 @@ class SoftCards:
         reply = self.ask(op="sign", label=CARDS[kind], pin=PIN, algorithm=algorithm,
                          data=data.hex())
         return bytes.fromhex(reply["signature"])
+
+    def store(self, kind, certificate):
+        """Put the certificate on the card, as a card issuer does, for the card agent."""
+        self.ask(op="store", label=CARDS[kind], pin=PIN,
+                 certificate=certificate.public_bytes(Encoding.DER).hex())
 
     def close(self):
         self.process.stdin.close()

@@ -6,6 +6,9 @@ Reads one JSON request per line on stdin, answers one JSON line on stdout:
     {"op": "keygen", "label", "pin", "key": "p256"|"p384"|"rsa2048"}
         → {"csr": PEM}: a key pair made on the token (CKA_ID 01, never extractable) and a
           certificate request signed by it (the proof of possession the CA asks for)
+    {"op": "store", "label", "pin", "certificate": hex DER}
+        → {}: the card's certificate put on the token (CKA_ID 01), replacing any before,
+          for a card agent to read
     {"op": "sign", "label", "pin", "algorithm": "ES256"…, "data": hex}
         → {"signature": hex}: the JWS signature (RFC 7518 §3) of data, as a card agent makes
           it: CKM_ECDSA over the hash (raw r ‖ s), CKM_SHA*_RSA_PKCS, CKM_SHA*_RSA_PKCS_PSS
@@ -27,6 +30,7 @@ from cryptography.hazmat.primitives.serialization import PublicFormat
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 from pkcs11 import MGF
 from pkcs11 import Attribute
+from pkcs11 import CertificateType
 from pkcs11 import KeyType
 from pkcs11 import Mechanism
 from pkcs11 import ObjectClass
@@ -83,6 +87,24 @@ def keygen(session, label, kind):
     return f"-----BEGIN CERTIFICATE REQUEST-----\n{body}-----END CERTIFICATE REQUEST-----\n"
 
 
+def store(session, der):
+    for old in list(session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE,
+                                          Attribute.ID: KEY_ID})):
+        old.destroy()
+    certificate = asn1_x509.Certificate.load(der)
+    session.create_object({
+        Attribute.CLASS: ObjectClass.CERTIFICATE,
+        Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+        Attribute.TOKEN: True,
+        Attribute.ID: KEY_ID,
+        Attribute.LABEL: "Authentication",
+        Attribute.SUBJECT: certificate.subject.dump(),
+        Attribute.ISSUER: certificate.issuer.dump(),
+        Attribute.SERIAL_NUMBER: certificate["tbs_certificate"]["serial_number"].dump(),
+        Attribute.VALUE: der,
+    })
+
+
 def sign(session, algorithm, data):
     key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, id=KEY_ID)
     bits = algorithm[-3:]
@@ -99,6 +121,9 @@ def answer(lib, request):
     with token.open(user_pin=request["pin"], rw=True) as session:
         if request["op"] == "keygen":
             return {"csr": keygen(session, request["label"], request["key"])}
+        if request["op"] == "store":
+            store(session, bytes.fromhex(request["certificate"]))
+            return {}
         if request["op"] == "sign":
             data = bytes.fromhex(request["data"])
             return {"signature": sign(session, request["algorithm"], data).hex()}
