@@ -40,7 +40,9 @@ LANGUAGES = ["en", "ar"]
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on the PIN
+    # form, which the origin check must refuse.
+    "Referrer-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
     **pin_page.HEADERS,
 }

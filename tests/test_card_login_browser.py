@@ -196,8 +196,6 @@ def test_agent_not_running(app, issuer, client_factory, citizen, visit, monkeypa
     assert [r.detail["reason"] for r in audit_rows(app)] == ["agent_agent_not_running"]
 
 
-@pytest.mark.xfail(strict=True, reason="card agent: its PIN window sends Origin: null in "
-                   "Chromium (Referrer-Policy: no-referrer) and the agent answers 403")
 def test_pin_typed_in_the_agents_window_in_the_browser(issuer, client_factory, citizen, agent,
                                                        visit):
     tab = visit()
