@@ -24,6 +24,7 @@ from ..citizens.journey import resend as resend_code
 from ..extensions import db
 from ..otp import codes
 from . import registration
+from .chooser import login_hint
 from .citizen_pages import connector_message
 from .citizen_pages import context
 from .citizen_pages import held_challenge
@@ -65,8 +66,6 @@ def _code_page(tx_id, status=200, error=None):
 
 @bp.get("/login/sms")
 def start():
-    from .chooser import login_hint
-
     tx_id, tx = journey_tx()
     hint = login_hint(tx) if tx else None
     prefill = hint if isinstance(hint, str) and hint.isdigit() and len(hint) <= 12 else ""
