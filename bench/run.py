@@ -1,15 +1,19 @@
 """The benchmark: Bawaba (`idp serve`, PostgreSQL and SQLite) and the reference provider
 (panva/oidc-provider, in memory) on the same scenarios, server pinned to one core and the
-load generator to another. Prints one JSON line per target and scenario, then the ratios
-Bawaba / reference per server CPU second and the crypto ceiling of each scenario.
+load generator to another. Prints the machine and its load, one JSON line per target and
+scenario, then the ratios Bawaba / reference per server CPU second, the crypto ceiling of
+each scenario, the cost of one ES256 signature through PKCS#11 and in process, and a
+Markdown table of it all (for bench/README.md).
 
     .venv/bin/python bench/run.py [--duration 10] [--concurrency 16] [--scenarios a,b]
+    .venv/bin/python bench/run.py --memory 100000 [--targets bawaba-postgresql]
 """
 
 import argparse
 import datetime
 import json
 import os
+import platform
 import shutil
 import socket
 import subprocess
@@ -29,6 +33,8 @@ CRYPTO = {
     "introspection": (0, 1), "refresh": (1, 0), "code_flow": (2, 1),
 }
 TICKS = os.sysconf("SC_CLK_TCK")
+RULES = ("token", "token_ip", "authorize", "login", "introspect", "revoke", "userinfo")
+MEMORY_LIMIT_MB = 150  # RSS of one worker after the memory run (issue 9)
 
 
 def main():
@@ -37,37 +43,94 @@ def main():
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="idp serve --threads")
+    parser.add_argument("--server", choices=("granian", "gunicorn"), default="granian",
+                        help="IDP_WSGI_SERVER of the Bawaba targets")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--targets", default="bawaba-postgresql,bawaba-sqlite,reference")
     parser.add_argument("--server-cpu", default="0", help="core(s) for the server")
     parser.add_argument("--load-cpu", default="1", help="core(s) for the load generator")
+    parser.add_argument("--profile", action="store_true",
+                        help="record the Bawaba workers with py-spy during each measured window "
+                             "(bench/results/profile-*.txt; numbers of such a run are not "
+                             "comparable)")
+    parser.add_argument("--memory", type=int, metavar="FLOWS",
+                        help="instead of the scenarios: run FLOWS code flows against each Bawaba "
+                             "target and report the RSS of each worker every 10,000 (the "
+                             f"target is under {MEMORY_LIMIT_MB} MB after 100,000)")
     args = parser.parse_args()
     ensure_node_modules()
+    print(json.dumps(machine()), flush=True)
+    if args.memory:
+        return memory(args)
     scenarios = args.scenarios.split(",")
-    results = {}
-    for target in args.targets.split(","):
-        with start_target(target, args) as (base, pids, setup):
+    targets = args.targets.split(",")
+    results, hsm = {}, None
+    for target in targets:
+        with start_target(target, args) as (base, pids, setup, database):
             for scenario in scenarios:
-                result = measure(base, pids, setup, scenario, args)
+                profile = None
+                if args.profile and target.startswith("bawaba"):
+                    profile = BENCH / "results" / f"profile-{target}-{scenario}.txt"
+                result = measure(base, pids, setup, scenario, args, profile, database)
                 result["target"] = target
                 results[(target, scenario)] = result
                 print(json.dumps(result), flush=True)
+            if hsm is None and target.startswith("bawaba"):
+                hsm = signing_cost(args.server_cpu, setup.parent)
     ceilings = crypto_ceiling(args.server_cpu)
+    if hsm:
+        print(json.dumps(hsm), flush=True)
+    lines = []
     for scenario in scenarios:
         line = {"scenario": scenario, "crypto_ceiling_iterations_per_cpu_s": ceilings.get(scenario)}
         reference = results.get(("reference", scenario))
-        for target in [t for t in args.targets.split(",") if t.startswith("bawaba")]:
+        for target in [t for t in targets if t.startswith("bawaba")]:
             ours = results.get((target, scenario))
             if ours and reference and reference["iterations_per_server_cpu_s"]:
                 line[f"ratio_{target}_per_core"] = round(
-                    ours["iterations_per_server_cpu_s"] / reference["iterations_per_server_cpu_s"], 3)
+                    ours["iterations_per_server_cpu_s"]
+                    / reference["iterations_per_server_cpu_s"], 3)
+        lines.append(line)
         print(json.dumps(line), flush=True)
+    print(markdown(scenarios, targets, results, lines), flush=True)
     out = BENCH / "results"
     out.mkdir(exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     with open(out / f"{stamp}.jsonl", "w") as f:
-        for value in results.values():
+        for value in [*results.values(), *lines]:
             f.write(json.dumps(value) + "\n")
+
+
+def machine():
+    """What the numbers were measured on, and how busy it was."""
+    model = next((line.split(":", 1)[1].strip() for line in
+                  Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    return {"date": datetime.datetime.now().isoformat(timespec="seconds"), "cpu": model,
+            "cores": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
+            "python": platform.python_version(), "node": node,
+            "kernel": platform.release()}
+
+
+def markdown(scenarios, targets, results, lines):
+    """The results as the table of bench/README.md."""
+    names = {"bawaba-postgresql": "Bawaba PG", "bawaba-sqlite": "Bawaba SQLite",
+             "reference": "reference"}
+    header = ["scenario"]
+    for target in targets:
+        header += [f"{names.get(target, target)} it/s per CPU s", "p99 ms"]
+    header += [f"ratio {names.get(t, t)}" for t in targets if t.startswith("bawaba")]
+    rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for scenario, line in zip(scenarios, lines, strict=True):
+        row = [scenario]
+        for target in targets:
+            result = results.get((target, scenario)) or {}
+            row += [str(result.get("iterations_per_server_cpu_s")), str(result.get("p99_ms"))]
+        row += [str(line.get(f"ratio_{t}_per_core")) for t in targets if t.startswith("bawaba")]
+        rows.append("| " + " | ".join(row) + " |")
+    return "\n".join(rows)
 
 
 def ensure_node_modules():
@@ -79,6 +142,12 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def port_open(port):
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def wait_ready(url, timeout=30):
@@ -94,12 +163,14 @@ def wait_ready(url, timeout=30):
 
 
 class start_target:
-    """Start one provider pinned to the server core; yields (base URL, pid function, setup)."""
+    """Start one provider pinned to the server core; yields (base URL, server pids function,
+    setup file, database backend pids function)."""
 
     def __init__(self, target, args):
         self.target, self.args = target, args
         self.tmp = Path(tempfile.mkdtemp(prefix=f"bench-{target}-"))
         self.process = None
+        self.env = None
 
     def __enter__(self):
         port = free_port()
@@ -113,40 +184,37 @@ class start_target:
             command = pin + ["node", str(REFERENCE / "server.mjs"), "--port", str(port)]
             env = dict(os.environ)
         else:
-            env = self.bawaba_env(base)
+            env = bawaba_environment(self.tmp, self.target, base)
             seeded = subprocess.run([sys.executable, str(BENCH / "seed.py"),
                                      str(self.args.concurrency)], env=env, check=True,
                                     capture_output=True, text=True, cwd=self.tmp)
             setup = json.loads(seeded.stdout)
+            env["IDP_WSGI_SERVER"] = self.args.server
             command = pin + [str(ROOT / ".venv" / "bin" / "idp"), "serve", "--bind",
-                             f"127.0.0.1:{port}", "--workers", str(self.args.workers)]
-        self.process = subprocess.Popen(command, env=env, cwd=self.tmp,
-                                        stdout=subprocess.DEVNULL, stderr=open(self.tmp / "server.log", "w"))
+                             f"127.0.0.1:{port}", "--workers", str(self.args.workers),
+                             "--threads", str(self.args.threads)]
+        self.env = env
+        with open(self.tmp / "server.log", "w") as log:
+            self.process = subprocess.Popen(command, env=env, cwd=self.tmp,
+                                            stdout=subprocess.DEVNULL, stderr=log)
         wait_ready(base + "/.well-known/openid-configuration")
         setup_file = self.tmp / "setup.json"
         setup_file.write_text(json.dumps(setup))
-        return base, self.server_pids, setup_file
+        (self.tmp / "env.json").write_text(json.dumps(env))
+        return base, self.server_pids, setup_file, self.database_pids
 
-    def bawaba_env(self, base):
-        subprocess.run(["bash", str(ROOT / "certs" / "dev-token.sh"), str(self.tmp)], check=True,
-                       capture_output=True)
-        env = dict(os.environ)
-        config = {}
-        exec((self.tmp / "config.py").read_text(), config)
-        for key in ("SECRET_KEY", "PKCS11_MODULE", "PKCS11_TOKEN_LABEL", "PKCS11_TOKEN_PIN",
-                    "SOFTHSM2_CONF"):
-            env[key] = config[key]
-        # Plain HTTP on loopback, which only the development profile accepts; everything
-        # else (SECRET_KEY, PKCS#11 keys, gunicorn workers, the database) is as in production.
-        env["IDP_ENV"] = "development"
-        env["IDP_ISSUER"] = base
-        if self.target == "bawaba-postgresql":
-            env["IDP_DATABASE_URL"] = os.environ.get(
-                "IDP_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bawaba_bench")
-            reset_postgresql(env["IDP_DATABASE_URL"])
-        else:
-            env["IDP_DATABASE_URL"] = f"sqlite:///{self.tmp}/idp.db"
-        return env
+    def database_pids(self):
+        """PostgreSQL backends serving this target (their CPU is not the server's)."""
+        url = self.env.get("IDP_DATABASE_URL", "") if self.env else ""
+        if not url.startswith("postgresql"):
+            return []
+        import psycopg
+
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+            rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s",
+                                (name,)).fetchall()
+        return [pid for (pid,) in rows]
 
     def server_pids(self):
         pids = [self.process.pid]
@@ -164,6 +232,37 @@ class start_target:
         except subprocess.TimeoutExpired:
             self.process.kill()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def bawaba_environment(tmp, target, base):
+    """The environment of a Bawaba target: a fresh SoftHSM token and database."""
+    subprocess.run(["bash", str(ROOT / "certs" / "dev-token.sh"), str(tmp)], check=True,
+                   capture_output=True)
+    env = dict(os.environ)
+    config = {}
+    exec((tmp / "config.py").read_text(), config)
+    for key in ("SECRET_KEY", "PKCS11_MODULE", "PKCS11_TOKEN_LABEL", "PKCS11_TOKEN_PIN",
+                "SOFTHSM2_CONF"):
+        env[key] = config[key]
+    # Plain HTTP on loopback, which only the development profile accepts; everything
+    # else (SECRET_KEY, PKCS#11 keys, gunicorn workers, the database) is as in production.
+    env["IDP_ENV"] = "development"
+    env["IDP_ISSUER"] = base
+    # Rate limits stay on, counted where production counts them (Redis when one is
+    # listening), with allowances far above what one load generator can send: the bench
+    # measures their cost, not their refusals.
+    env["IDP_RATELIMIT_STORAGE_URI"] = os.environ.get(
+        "IDP_RATELIMIT_STORAGE_URI",
+        "redis://127.0.0.1:6379" if port_open(6379) else "memory://")
+    env["IDP_RATELIMIT_KEY_PREFIX"] = f"bench-{os.getpid()}-{target}"
+    env["IDP_RATELIMIT_RULES"] = json.dumps({rule: "1000000 per minute" for rule in RULES})
+    if target == "bawaba-postgresql":
+        env["IDP_DATABASE_URL"] = os.environ.get(
+            "IDP_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bawaba_bench")
+        reset_postgresql(env["IDP_DATABASE_URL"])
+    else:
+        env["IDP_DATABASE_URL"] = f"sqlite:///{tmp}/idp.db"
+    return env
 
 
 def reset_postgresql(url):
@@ -187,7 +286,7 @@ def cpu_seconds(pids):
     return total / TICKS
 
 
-def measure(base, pids, setup_file, scenario, args):
+def measure(base, pids, setup_file, scenario, args, profile=None, database_pids=None):
     command = ["taskset", "-c", args.load_cpu, "node", str(REFERENCE / "loadgen.mjs"),
                "--base", base, "--scenario", scenario, "--duration", str(args.duration),
                "--warmup", str(args.warmup), "--concurrency", str(args.concurrency),
@@ -195,15 +294,36 @@ def measure(base, pids, setup_file, scenario, args):
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     # Sample server CPU only over the measured window (after the warm-up).
     time.sleep(args.warmup + 1.0)
-    before = cpu_seconds(pids())
+    spy = None
+    if profile is not None:
+        profile.parent.mkdir(exist_ok=True)
+        spy = subprocess.Popen(
+            ["taskset", "-c", args.load_cpu, str(ROOT / ".venv" / "bin" / "py-spy"), "record",
+             "--pid", str(pids()[0]), "--subprocesses", "--nonblocking", "--format", "raw",
+             "--rate", "250", "--duration", str(max(1, int(args.duration) - 2)),
+             "--output", str(profile)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    backends = database_pids() if database_pids else []
+    before, db_before = cpu_seconds(pids()), cpu_seconds(backends)
     started = time.monotonic()
     out, _ = process.communicate()
+    if spy is not None:
+        spy.wait()
+        from stacks import summarize  # bench/stacks.py
+
+        print(summarize(profile), file=sys.stderr)
     cpu = cpu_seconds(pids()) - before
+    db_cpu = cpu_seconds(backends) - db_before
     window = time.monotonic() - started
     result = json.loads(out.strip().splitlines()[-1])
     ips = result["iterations_per_s"]
     result["server_cpu_s_per_s"] = round(cpu / window, 3) if window else None
     result["iterations_per_server_cpu_s"] = round(ips / (cpu / window), 1) if cpu else None
+    if backends:
+        # Also per CPU second of server and database together: what a deployment pays.
+        result["database_cpu_s_per_s"] = round(db_cpu / window, 3)
+        total = (cpu + db_cpu) / window
+        result["iterations_per_server_and_database_cpu_s"] = round(ips / total, 1)
     return result
 
 
@@ -228,8 +348,52 @@ def crypto_ceiling(cpu):
     for scenario, (signs, verifies) in CRYPTO.items():
         cost = signs / sign + verifies / verify
         ceilings[scenario] = round(1 / cost, 1) if cost else None
-    print(json.dumps({"es256_sign_per_cpu_s": round(sign), "es256_verify_per_cpu_s": round(verify)}))
+    print(json.dumps({"es256_sign_per_cpu_s": round(sign),
+                      "es256_verify_per_cpu_s": round(verify)}))
     return ceilings
+
+
+def signing_cost(cpu, instance):
+    """One ES256 signature through the target's PKCS#11 token and with `cryptography`."""
+    env = json.loads((instance / "env.json").read_text())
+    done = subprocess.run(["taskset", "-c", cpu, sys.executable, str(BENCH / "hsm.py")],
+                          env=env, cwd=instance, capture_output=True, text=True)
+    if done.returncode:
+        return {"signing_cost_error": done.stderr.strip().splitlines()[-1:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def memory(args):
+    """Code flows by the tens of thousands; the RSS of every worker after each batch."""
+    batch = 10000
+    for target in [t for t in args.targets.split(",") if t.startswith("bawaba")]:
+        with start_target(target, args) as (base, pids, setup, _):
+            done = 0
+            while done < args.memory:
+                count = min(batch, args.memory - done)
+                command = ["taskset", "-c", args.load_cpu, "node", str(REFERENCE / "loadgen.mjs"),
+                           "--base", base, "--scenario", "code_flow", "--iterations", str(count),
+                           "--warmup", "0", "--concurrency", str(args.concurrency),
+                           "--setup", str(setup)]
+                out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+                result = json.loads(out.strip().splitlines()[-1])
+                done += result["iterations"]
+                workers = {pid: rss_mb(pid) for pid in pids()[1:]}
+                print(json.dumps({
+                    "target": target, "code_flows": done, "errors": result["errors"],
+                    "iterations_per_s": result["iterations_per_s"],
+                    "worker_rss_mb": sorted(workers.values()),
+                    "under_limit": all(v < MEMORY_LIMIT_MB for v in workers.values()),
+                }), flush=True)
+                if result["errors"] and not result["iterations"]:
+                    raise RuntimeError(result["first_error"])
+
+
+def rss_mb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
 
 
 if __name__ == "__main__":

@@ -41,7 +41,8 @@ def seed(users):
         upgrade()
         key_ring().ensure()
         web = client("bench-web", name="Bench web", redirect_uris=[REDIRECT_URI],
-                     post_logout_redirect_uris=[], grant_types=["authorization_code", "refresh_token"],
+                     post_logout_redirect_uris=[],
+                     grant_types=["authorization_code", "refresh_token"],
                      scope=SCOPE, token_endpoint_auth_method="client_secret_basic")
         service = client("bench-service", name="Bench service", redirect_uris=[],
                          post_logout_redirect_uris=[], grant_types=["client_credentials"],

@@ -1,6 +1,7 @@
 // Load generator for bench/: drives one scenario against one provider over keep-alive HTTP
 // and prints one JSON object. Endpoints come from the provider's discovery document.
 //   node loadgen.mjs --base URL --scenario NAME --duration 10 --concurrency 16 --setup FILE
+// With --iterations N the measured run stops after N iterations instead of a duration.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -13,6 +14,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '16' },
+    iterations: { type: 'string' },
     setup: { type: 'string' },
   },
 });
@@ -144,13 +146,15 @@ for (let i = 0; i < concurrency; i += 1) {
   users.push(user);
 }
 
-async function drive(seconds, record) {
+async function drive(seconds, record, iterations = Infinity) {
   const stopAt = performance.now() + seconds * 1000;
   const latencies = [];
   let errors = 0;
   let firstError = null;
+  let begun = 0;
   await Promise.all(users.map(async (user) => {
-    while (performance.now() < stopAt) {
+    while (performance.now() < stopAt && begun < iterations) {
+      begun += 1;
       const started = performance.now();
       try {
         await scenario.run(user);
@@ -168,7 +172,9 @@ async function drive(seconds, record) {
 await drive(Number(args.warmup), false);
 requests = 0;
 const started = performance.now();
-const { latencies, errors, firstError } = await drive(Number(args.duration), true);
+const { latencies, errors, firstError } = args.iterations
+  ? await drive(Infinity, true, Number(args.iterations))
+  : await drive(Number(args.duration), true);
 const elapsed = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
 const pct = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : null);
