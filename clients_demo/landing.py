@@ -15,17 +15,21 @@ RP_STATIC = Path(__file__).resolve().parent / "rp" / "static"
 CSP = "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 
-def create_landing_app(apps, issuer, payment_url, sms_outbox=None, identities=None):
-    """`apps`: [(AppSpec, url)]."""
+def create_landing_app(apps, issuer, payment_url, sms_outbox=None, identities=None,
+                       stack=None):
+    """`apps`: [(AppSpec, url)]; `stack`: the JSON file of the development stack (how to
+    sign in, the simulators, ID cards and SIMs), as `make run` writes it."""
     app = Flask(__name__, static_folder=str(RP_STATIC), static_url_path="/static",
                 template_folder="landing_templates")
-    people = load_identities(identities)
+    facts = load_stack(stack)
+    people = with_credentials(load_identities(identities), facts)
 
     @app.get("/")
     def index():
         lang = "ar" if request.args.get("lang") == "ar" else "en"
         return render_template("landing.html", lang=lang, apps=apps, issuer=issuer,
-                               payment_url=payment_url, sms_outbox=sms_outbox, people=people)
+                               payment_url=payment_url, sms_outbox=sms_outbox, people=people,
+                               stack=facts)
 
     @app.after_request
     def headers(response):
@@ -59,6 +63,24 @@ def load_identities(path=None):
             "use": record.get("use") or record.get("note", ""),
         })
     return people
+
+
+def load_stack(path=None):
+    """{issuer, register, login_methods, sms_outbox, handset, card_agent, card_pin, cards,
+    sims, …} from `make run` (scripts/dev_stack.py), or {} without one."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8")) if path else {}
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def with_credentials(people, facts):
+    """Each person with their development ID card and Mobile ID SIM, if they have one."""
+    cards = {c.get("national_id"): c for c in facts.get("cards", []) if isinstance(c, dict)}
+    sims = {s.get("national_id"): s for s in facts.get("sims", []) if isinstance(s, dict)}
+    return [{**p, "card": cards.get(p["national_id"]), "sim": sims.get(p["national_id"])}
+            for p in people]
 
 
 def _name(value):

@@ -119,7 +119,7 @@ def start(options, run_idp):
             servers[spec.key].start(app)
         servers["landing"].start(create_landing_app(
             [(spec, servers[spec.key].url) for spec in APPS], options.issuer,
-            servers["payment"].url, options.sms_outbox, options.identities))
+            servers["payment"].url, options.sms_outbox, options.identities, options.stack))
     except BaseException:
         for server in servers.values():
             if server.thread.is_alive():
@@ -167,6 +167,9 @@ def parse_args(argv=None):
     parser.add_argument("--sms-outbox", default=env("DEMO_SMS_OUTBOX", "http://127.0.0.1:8025/"))
     parser.add_argument("--identities", default=env("DEMO_IDENTITIES", None),
                         help="JSON file of test identities for the landing page")
+    parser.add_argument("--stack", default=env("DEMO_STACK_FILE", None),
+                        help="JSON file of the development stack for the landing page "
+                             "(written by scripts/dev_stack.py)")
     parser.add_argument("--fake-income", action="store_true",
                         help="incomes from a built-in table until the social insurance "
                              "simulator exists")
