@@ -3,6 +3,8 @@
 bootstrap:
 	bash scripts/bootstrap.sh
 
+# The whole system, supervised by scripts/dev_stack.py until Ctrl-C; it prints the landing
+# page. Ports come from the environment (README, Run): IDP_PORT=5200 make run
 run: bootstrap
 	bash scripts/run-all.sh
 

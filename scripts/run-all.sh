@@ -1,10 +1,7 @@
 #!/usr/bin/env bash
-# Starts the development IdP with the SMS gateway and civil registry simulators. Run via
-# `make run`. The simulators print where to read the SMS codes and the test identities.
+# `make run`: the whole development system (provider, simulators, card agent, demo apps),
+# supervised by scripts/dev_stack.py, which prints the landing page address; Ctrl-C stops
+# everything. Ports and the instance folder come from the environment (see dev_stack.py).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-.venv/bin/python -m connectors.simulators &
-simulators=$!
-trap 'kill "$simulators" 2>/dev/null || true' EXIT INT TERM
-.venv/bin/idp db upgrade
-.venv/bin/idp run
+exec .venv/bin/python scripts/dev_stack.py "$@"
