@@ -1,6 +1,8 @@
-"""Rate limits (Flask-Limiter) on the endpoints worth hammering: the token endpoint per
-client and per address, the authorization endpoint and login forms per address,
-introspection and revocation per client, userinfo per address (IDP_RATELIMIT_RULES).
+"""Rate limits on the endpoints worth hammering: the token endpoint per client and per
+address, the authorization endpoint and login forms per address, introspection and
+revocation per client, userinfo per address (IDP_RATELIMIT_RULES). Counting is the
+`limits` library's moving window (the engine of Flask-Limiter); the limits of each endpoint
+are resolved once at start, so a request no rule covers costs a dictionary lookup.
 
 A limited request gets HTTP 429 (RFC 6585 §4) with `Retry-After` (RFC 9110 §10.2.3); API
 clients read `{"error": "slow_down", ...}`. RFC 6749 has no error code for this. `slow_down`
@@ -23,12 +25,13 @@ import logging
 import math
 import time
 
-from flask import current_app
+from flask import g
 from flask import request
-from flask_limiter import ApplicationLimit
-from flask_limiter import Limiter
 from limits import parse
 from limits import parse_many
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from werkzeug.exceptions import TooManyRequests
 
 from . import audit
 from .authn import registry
@@ -39,6 +42,7 @@ log = logging.getLogger(__name__)
 
 DESCRIPTION = "Too many requests. Retry after the number of seconds in Retry-After."
 AUDIT_ONCE = parse("1 per minute")
+LOGIN = None  # stands for "a login form POST" in RULES
 
 
 def ip_key():
@@ -49,48 +53,101 @@ def client_key():
     return audit.claimed_client_id() or "-"
 
 
-def endpoint_in(*endpoints):
-    return lambda: request.endpoint in endpoints
+# Rule name: (the endpoints whose requests count, or LOGIN; whose allowance they use).
+RULES = {
+    "token": (("oauth.token",), client_key),
+    "token_ip": (("oauth.token",), ip_key),
+    "authorize": (("oauth.authorization", "oauth.resume"), ip_key),
+    "login": (LOGIN, ip_key),
+    "introspect": (("oauth.introspect",), client_key),
+    "revoke": (("oauth.revoke",), client_key),
+    "userinfo": (("oauth.userinfo",), ip_key),
+}
 
 
-def login_form_post():
+class RateLimitExceededError(TooManyRequests):
+    description = DESCRIPTION
+
+
+class RateLimiter:
+    """The limits of each endpoint, resolved once at start. A request is checked against
+    each limit that applies to it, shortest window first, stopping at the first breach.
+    A per-client limit is tested before the request and counted after it, unless the
+    response is a 401 (the client did not authenticate) or a 429."""
+
+    def __init__(self, config):
+        limits = _limits(config)
+        self.storage = storage_from_string(config["IDP_RATELIMIT_STORAGE_URI"])
+        self.strategy = MovingWindowRateLimiter(self.storage)
+        self.prefix = config["IDP_RATELIMIT_KEY_PREFIX"]
+        self.by_endpoint = {}
+        self.login = []
+        for name, (endpoints, key) in RULES.items():
+            checks = [(item, name, key) for item in parse_many(limits[name])]
+            if endpoints is LOGIN:
+                self.login += checks
+            else:
+                for endpoint in endpoints:
+                    self.by_endpoint.setdefault(endpoint, []).extend(checks)
+        # Shortest window first; rules of the same window in the order of RULES.
+        for checks in (self.login, *self.by_endpoint.values()):
+            checks.sort(key=lambda check: check[0].GRANULARITY.seconds)
+
+    def reset(self):
+        self.storage.reset()
+
+    def check(self):
+        checks = self.by_endpoint.get(request.endpoint)
+        if checks is None and request.method == "POST" and _login_form_post():
+            checks = self.login
+        if not checks:
+            return
+        deferred = []
+        for item, name, key in checks:
+            args = [self.prefix, key(), name] if self.prefix else [key(), name]
+            if key is client_key:
+                deferred.append((item, args))
+                allowed = self.strategy.test(item, *args)
+            else:
+                allowed = self.strategy.hit(item, *args)
+            if not allowed:
+                g.rate_limit_breached = (item, args)
+                log.info("ratelimit %s (%s) exceeded at endpoint: %s", item, args[-2], name)
+                _audit_breach(self, item, args)
+                raise RateLimitExceededError()
+        g.rate_limit_deferred = deferred
+
+    def count_after(self, response):
+        """Count the per-client limits of a request whose client authenticated."""
+        if response.status_code not in (401, 429):
+            for item, args in g.pop("rate_limit_deferred", ()):
+                self.strategy.hit(item, *args)
+        breached = g.get("rate_limit_breached")
+        if response.status_code == 429 and breached is not None:
+            item, args = breached
+            reset = self.strategy.get_window_stats(item, *args).reset_time
+            response.headers["Retry-After"] = str(max(1, math.ceil(reset - time.time())))
+        return response
+
+
+def _login_form_post():
     """A POST to the blueprint of any registered login method."""
     methods = {a.endpoint.split(".")[0] for a in registry.available()}
-    return request.method == "POST" and request.blueprint in methods
-
-
-# Rule name: (does this request count, whose allowance it uses).
-RULES = {
-    "token": (endpoint_in("oauth.token"), client_key),
-    "token_ip": (endpoint_in("oauth.token"), ip_key),
-    "authorize": (endpoint_in("oauth.authorization", "oauth.resume"), ip_key),
-    "login": (login_form_post, ip_key),
-    "introspect": (endpoint_in("oauth.introspect"), client_key),
-    "revoke": (endpoint_in("oauth.revoke"), client_key),
-    "userinfo": (endpoint_in("oauth.userinfo"), ip_key),
-}
+    return request.blueprint in methods
 
 
 def init_app(app):
     if not app.config["IDP_RATE_LIMITS"]:
         return
-    limits = _limits(app.config)
     storage = app.config["IDP_RATELIMIT_STORAGE_URI"]
+    limiter = RateLimiter(app.config)
     if storage.startswith("memory:") and app.config["IDP_ENV"] != "development" \
             and not app.config.get("TESTING"):
         log.warning("IDP_RATELIMIT_STORAGE_URI is %s: each worker process counts on its own; "
                     "share the counters through Redis (redis://HOST:6379)", storage)
-    limiter = Limiter(
-        ip_key,
-        storage_uri=storage,
-        strategy="moving-window",
-        key_prefix=app.config["IDP_RATELIMIT_KEY_PREFIX"],
-        application_limits=[_rule(name, limits[name]) for name in RULES],
-        on_breach=_audit_breach,
-    )
-    limiter.init_app(app)
     app.extensions["idp.limiter"] = limiter
-    app.after_request(_retry_after)
+    app.before_request(limiter.check)
+    app.after_request(limiter.count_after)
 
 
 def _limits(config):
@@ -108,35 +165,10 @@ def _limits(config):
     return limits
 
 
-def _rule(name, limit):
-    applies, key = RULES[name]
-    return ApplicationLimit(
-        limit_provider=limit,
-        key_function=key,
-        scope=name,
-        exempt_when=lambda: not applies(),
-        deduct_when=_counts_for_client if key is client_key else None,
-        error_message=DESCRIPTION,
-    )
-
-
-def _counts_for_client(response):
-    return response.status_code not in (401, 429)
-
-
-def _audit_breach(request_limit):
-    *_, key, name = request_limit.request_args
-    limiter = current_app.extensions["idp.limiter"].limiter
-    if limiter.hit(AUDIT_ONCE, "audited", *request_limit.request_args):
+def _audit_breach(limiter, item, args):
+    *_, key, name = args
+    if limiter.strategy.hit(AUDIT_ONCE, "audited", *args):
         by_client = RULES[name][1] is client_key and key != "-"
         audit.record("rate_limited", "failure", client_id=key if by_client else None, rule=name,
-                     limit=str(request_limit.limit), endpoint=request.endpoint)
+                     limit=str(item), endpoint=request.endpoint)
         db.session.commit()
-
-
-def _retry_after(response):
-    limit = current_app.extensions["idp.limiter"].current_limit
-    if response.status_code == 429 and limit is not None and limit.breached:
-        wait = math.ceil(limit.window.reset_time - time.time())
-        response.headers["Retry-After"] = str(max(1, wait))
-    return response
