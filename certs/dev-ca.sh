@@ -16,7 +16,8 @@ python=$root/.venv/bin/python
 [ -x "$idp" ] || { echo "dev-ca: $idp not found; run scripts/bootstrap.sh" >&2; exit 1; }
 
 "$idp" db upgrade >/dev/null
-if "$idp" pki authorities | grep -q '^root'; then
+# grep reads everything (no -q): with pipefail, idp writing after grep left would fail.
+if "$idp" pki authorities | grep '^root' >/dev/null; then
   echo "dev-ca: hierarchy already exists"
 else
   "$idp" pki init
