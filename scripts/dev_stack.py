@@ -168,10 +168,12 @@ class Stack:
         loopback = ",".join(filter(None, (environ.get("NO_PROXY"), "127.0.0.1,localhost")))
         env.update(PYTHONUNBUFFERED="1", IDP_INSTANCE_PATH=str(instance),
                    IDP_ISSUER=self.issuer, NO_PROXY=loopback, no_proxy=loopback)
-        self.env = env
         self.methods = json.loads(environ["IDP_LOGIN_METHODS"]) if environ.get(
             "IDP_LOGIN_METHODS") else [m for m, module in METHODS
                                        if (ROOT / "idp" / "login" / f"{module}.py").exists()]
+        # Every process sees the provider's settings: `idp` commands (setup, the demo
+        # launcher's registrations) build the same application as `idp run`.
+        self.env = {**env, **self.provider_settings()}
 
     def url(self, key, path=""):
         return f"http://{HOST}:{self.ports[key]}{path}"
@@ -263,7 +265,7 @@ class Stack:
 
         provider = self.start("provider", "provider (login: " + ", ".join(self.methods) + ")",
                               [str(BIN / "idp"), "run", "--host", HOST,
-                               "--port", str(ports["provider"])], self.provider_env())
+                               "--port", str(ports["provider"])])
         self.wait_ready(provider, self.issuer + "/.well-known/openid-configuration")
 
         facts = self.instance / "demo" / "stack.json"
@@ -301,10 +303,10 @@ class Stack:
             argv.append("--no-browser")  # the card page links to the PIN page
         return argv
 
-    def provider_env(self):
+    def provider_settings(self):
+        """The provider's settings for the stack's simulators and card agent."""
         operator = "MSSP_DEV_"
-        return {**self.env,
-                "IDP_LOGIN_METHODS": json.dumps(self.methods),
+        return {"IDP_LOGIN_METHODS": json.dumps(self.methods),
                 "IDP_CARD_AGENT_URL": self.url("card_agent"),
                 "SMS_TRANSPORT": "smpp", "SMS_SMPP_HOST": HOST,
                 "SMS_SMPP_PORT": str(self.ports["smpp"]),
