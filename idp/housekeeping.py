@@ -20,10 +20,12 @@ KEEP_FINISHED = timedelta(days=1)
 
 
 def run_once(now=None):
+    from .mobileid.signing import expire_overdue as expire_mobile_id
     from .oauth.backchannel import deliver_due
 
     now = now or utcnow()
     deliver_due(now)
+    expire_mobile_id(now)
     db.session.execute(db.delete(AuthorizationCode).where(AuthorizationCode.expires_at < now))
     db.session.execute(db.delete(UsedJti).where(UsedJti.expires_at < now))
     before = now - KEEP_FINISHED

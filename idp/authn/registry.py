@@ -20,6 +20,9 @@ def init_app(app):
     from ..login import card
 
     card.init_app(app)  # offered when IDP_LOGIN_METHODS names "card"
+    from ..login import mobile_id
+
+    mobile_id.init_app(app)  # offered when IDP_LOGIN_METHODS names "mobile-id"
     if app.config["IDP_ENABLE_TEST_LOGIN"]:
         from . import testing
 

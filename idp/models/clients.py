@@ -12,7 +12,9 @@ from .types import digest
 from .types import utcnow
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
-GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+CIBA_GRANT = "urn:openid:params:grant-type:ciba"
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", CIBA_GRANT)
+CIBA_MODES = ("poll", "ping")
 ID_TOKEN_ALGS = ("ES256", "RS256", "EdDSA")
 
 
@@ -31,6 +33,9 @@ class Client(db.Model, ClientMixin):
     jwks = db.Column(JSON)
     id_token_signed_response_alg = db.Column(db.String(10), nullable=False, default="ES256")
     backchannel_logout_uri = db.Column(db.Text)
+    # OpenID CIBA Core 1.0 §4: how the client gets its tokens, and where pings go.
+    backchannel_token_delivery_mode = db.Column(db.String(8))
+    backchannel_client_notification_endpoint = db.Column(db.Text)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     secret_rotated_at = db.Column(UTCDateTime)
 
@@ -88,6 +93,9 @@ class Client(db.Model, ClientMixin):
             "token_endpoint_auth_method": self.token_endpoint_auth_method,
             "id_token_signed_response_alg": self.id_token_signed_response_alg,
             "backchannel_logout_uri": self.backchannel_logout_uri,
+            "backchannel_token_delivery_mode": self.backchannel_token_delivery_mode,
+            "backchannel_client_notification_endpoint":
+                self.backchannel_client_notification_endpoint,
             "jwks": self.jwks,
             "created_at": self.created_at.isoformat() if self.created_at else None,
         }
