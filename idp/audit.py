@@ -39,7 +39,8 @@ SECRET_NAMES = ("code", "code_verifier", "client_secret", "client_assertion", "p
                 "access_token", "refresh_token", "id_token", "id_token_hint", "logout_token",
                 "token", "cookie", "otp", "pin")
 CLIENT_AUTH_ENDPOINTS = {"oauth.token": "token", "oauth.introspect": "introspection",
-                         "oauth.revoke": "revocation"}
+                         "oauth.revoke": "revocation",
+                         "ciba.backchannel_authentication": "backchannel_authentication"}
 REQUEST_LOGGERS = ("werkzeug", "gunicorn.access")
 
 

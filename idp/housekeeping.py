@@ -22,9 +22,11 @@ KEEP_FINISHED = timedelta(days=1)
 def run_once(now=None):
     from .mobileid.signing import expire_overdue as expire_mobile_id
     from .oauth.backchannel import deliver_due
+    from .oauth.ciba_delivery import expire_overdue as expire_ciba
 
     now = now or utcnow()
     deliver_due(now)
+    expire_ciba(now)
     expire_mobile_id(now)
     db.session.execute(db.delete(AuthorizationCode).where(AuthorizationCode.expires_at < now))
     db.session.execute(db.delete(UsedJti).where(UsedJti.expires_at < now))

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 from .extensions import db
 from .models import Client
 from .models.clients import AUTH_METHODS
+from .models.clients import CIBA_GRANT
+from .models.clients import CIBA_MODES
 from .models.clients import GRANT_TYPES
 from .models.clients import ID_TOKEN_ALGS
 from .models.clients import find_client
@@ -58,6 +60,8 @@ class Registration:
     id_token_signed_response_alg: str = "ES256"
     backchannel_logout_uri: str | None = None
     client_id: str | None = None
+    backchannel_token_delivery_mode: str | None = None  # CIBA: poll or ping
+    backchannel_client_notification_endpoint: str | None = None  # CIBA ping
 
 
 def check_redirect_uri(uri):
@@ -107,6 +111,7 @@ def validate(reg):
     _check_grants(reg)
     _check_auth_method(reg)
     _check_uris(reg)
+    _check_ciba(reg)
     return _check_scopes(reg)
 
 
@@ -158,9 +163,35 @@ def _check_uris(reg):
             raise InvalidClientMetadataError(member, f"{uri!r} {problem}")
 
 
+def _check_ciba(reg):
+    """OpenID CIBA Core 1.0 §4: the CIBA grant goes with a delivery mode, a confidential
+    client, and for ping a notification endpoint (https, or http on loopback)."""
+    mode = reg.backchannel_token_delivery_mode
+    endpoint = reg.backchannel_client_notification_endpoint
+    if CIBA_GRANT not in reg.grant_types:
+        if mode is not None or endpoint is not None:
+            raise InvalidClientMetadataError(
+                "backchannel_token_delivery_mode", f"needs the {CIBA_GRANT} grant type")
+        return
+    if mode not in CIBA_MODES:
+        raise InvalidClientMetadataError(
+            "backchannel_token_delivery_mode", "the CIBA grant needs poll or ping")
+    if reg.public:
+        raise InvalidClientMetadataError("grant_types", "CIBA needs a confidential client")
+    if mode == "ping":
+        problem = check_redirect_uri(endpoint) if endpoint is not None else "is required"
+        if problem:
+            raise InvalidClientMetadataError("backchannel_client_notification_endpoint",
+                                             f"{endpoint!r} {problem}" if endpoint else problem)
+    elif endpoint is not None:
+        raise InvalidClientMetadataError("backchannel_client_notification_endpoint",
+                                         "only used in ping mode")
+
+
 def _check_scopes(reg):
     if reg.scopes is None:
-        return ["openid", "profile"] if "authorization_code" in reg.grant_types else []
+        person_facing = {"authorization_code", CIBA_GRANT} & set(reg.grant_types)
+        return ["openid", "profile"] if person_facing else []
     scopes = []
     for value in reg.scopes:
         for token in value.split():
@@ -196,6 +227,8 @@ def register(reg):
         jwks=reg.jwks,
         id_token_signed_response_alg=reg.id_token_signed_response_alg,
         backchannel_logout_uri=reg.backchannel_logout_uri,
+        backchannel_token_delivery_mode=reg.backchannel_token_delivery_mode,
+        backchannel_client_notification_endpoint=reg.backchannel_client_notification_endpoint,
     )
     secret = None
     if method in SECRET_METHODS:

@@ -12,6 +12,8 @@ from .. import registration
 from ..extensions import db
 from ..models import Client
 from ..models.clients import AUTH_METHODS
+from ..models.clients import CIBA_GRANT
+from ..models.clients import CIBA_MODES
 from ..models.clients import GRANT_TYPES
 from ..models.clients import ID_TOKEN_ALGS
 from ..models.clients import find_client
@@ -29,6 +31,8 @@ OPTIONS = {
     "token_endpoint_auth_method": "--auth-method",
     "jwks": "--jwks",
     "id_token_signed_response_alg": "--id-token-alg",
+    "backchannel_token_delivery_mode": "--ciba-mode",
+    "backchannel_client_notification_endpoint": "--ciba-notification-endpoint",
 }
 
 
@@ -55,10 +59,14 @@ def clients():
               show_default=True)
 @click.option("--backchannel-logout-uri", help="Where logout tokens are POSTed.")
 @click.option("--client-id", help="Use this client_id instead of a random one.")
+@click.option("--ciba-mode", type=click.Choice(CIBA_MODES),
+              help="CIBA token delivery (adds the CIBA grant type).")
+@click.option("--ciba-notification-endpoint", help="Where CIBA pings are POSTed (ping mode).")
 @click.option("--json", "as_json", is_flag=True, help="Print the client as JSON.")
 @with_appcontext
 def create(name, redirect_uris, post_logout_uris, grant_types, scopes, auth_method, public,
-           jwks_json, id_token_alg, backchannel_logout_uri, client_id, as_json):
+           jwks_json, id_token_alg, backchannel_logout_uri, client_id, ciba_mode,
+           ciba_notification_endpoint, as_json):
     """Register a client and print it (with its secret, shown only once)."""
     reg = registration.Registration(
         name=name,
@@ -71,9 +79,13 @@ def create(name, redirect_uris, post_logout_uris, grant_types, scopes, auth_meth
         id_token_signed_response_alg=id_token_alg,
         backchannel_logout_uri=backchannel_logout_uri,
         client_id=client_id,
+        backchannel_token_delivery_mode=ciba_mode,
+        backchannel_client_notification_endpoint=ciba_notification_endpoint,
     )
     if grant_types:
         reg.grant_types = list(grant_types)
+    if ciba_mode and CIBA_GRANT not in grant_types:
+        reg.grant_types = [*grant_types, CIBA_GRANT]
     try:
         client, secret = registration.register(reg)
     except registration.InvalidClientMetadataError as error:

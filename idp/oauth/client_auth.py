@@ -29,7 +29,8 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
 
     def get_audiences(self):
         issuer = current_app.config["IDP_ISSUER"]
-        return [issuer, issuer + "/token"]
+        # CIBA Core §7.1: the backchannel authentication endpoint is an audience too.
+        return [issuer, issuer + "/token", issuer + "/bc-authorize"]
 
     def resolve_client_public_key(self, client):
         if not client.jwks:

@@ -5,6 +5,7 @@ from flask import current_app
 
 from ..authn import registry
 from ..authn.assurance import RANK
+from . import ciba
 from .claims import CLAIMS_SUPPORTED
 from .claims import SCOPES_SUPPORTED
 from .grants import CLIENT_AUTH_METHODS
@@ -19,7 +20,7 @@ ASSERTION_ALGORITHMS = ["ES256", "RS256"]
 def authorization_server_metadata():
     issuer = current_app.config["IDP_ISSUER"]
     locales = current_app.config["IDP_LOCALES"]
-    return {
+    metadata = {
         "issuer": issuer,
         "authorization_endpoint": issuer + "/authorize",
         "token_endpoint": issuer + "/token",
@@ -40,6 +41,7 @@ def authorization_server_metadata():
         "authorization_response_iss_parameter_supported": True,
         "ui_locales_supported": list(locales),
     }
+    return ciba.advertise(metadata)
 
 
 def openid_configuration():

@@ -18,6 +18,7 @@ from flask import current_app
 from flask import request as flask_request
 
 from ..models.clients import find_client
+from .ciba_grant import CibaGrant
 from .client_auth import PrivateKeyJwt
 from .grants import AuthorizationCodeGrant
 from .grants import ClientCredentialsGrant
@@ -125,13 +126,16 @@ def init_app(app):
     authorization_server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge()])
     authorization_server.register_grant(RefreshTokenGrant)
     authorization_server.register_grant(ClientCredentialsGrant)
+    authorization_server.register_grant(CibaGrant)
     authorization_server.register_endpoint(IntrospectionEndpoint)
     authorization_server.register_endpoint(RevocationEndpoint)
     app.extensions["idp.keys"] = KeyRing(app)
 
+    from . import ciba
     from . import endpoints
     from . import logout
 
+    ciba.init_app(app)
     endpoints.init_app(app)
     logout.init_app(app)
 
