@@ -62,6 +62,7 @@ DEFAULTS = {
         "introspect": "3000 per minute",  # per client
         "revoke": "600 per minute",  # per client
         "userinfo": "1200 per minute",  # per address
+        "backchannel_authentication": "60 per minute",  # CIBA requests, per client
     },
     "BABEL_DEFAULT_LOCALE": "en",
     "IDP_LOCALES": ["en", "ar"],

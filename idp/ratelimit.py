@@ -62,6 +62,8 @@ RULES = {
     "introspect": (("oauth.introspect",), client_key),
     "revoke": (("oauth.revoke",), client_key),
     "userinfo": (("oauth.userinfo",), ip_key),
+    # Each CIBA request may push a prompt to a person's phone.
+    "backchannel_authentication": (("ciba.backchannel_authentication",), client_key),
 }
 
 

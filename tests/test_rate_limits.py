@@ -22,7 +22,7 @@ from .helpers import make_client
 
 LOW = {"token": "3 per hour", "token_ip": "10 per hour", "authorize": "3 per hour",
        "login": "2 per hour", "introspect": "2 per hour", "revoke": "2 per hour",
-       "userinfo": "2 per hour"}
+       "userinfo": "2 per hour", "backchannel_authentication": "2 per hour"}
 OTHER_ADDRESS = {"REMOTE_ADDR": "192.0.2.7"}
 
 
@@ -184,6 +184,17 @@ def test_userinfo_is_limited_per_address(base, limited):
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert_slow_down(rp.userinfo("not-a-token"))
+
+
+def test_every_rule_names_an_endpoint_of_the_provider(limited):
+    """A misspelt endpoint would silently leave it unlimited."""
+    from idp.ratelimit import LOGIN
+    from idp.ratelimit import RULES
+
+    for name, (endpoints, _) in RULES.items():
+        for endpoint in () if endpoints is LOGIN else endpoints:
+            assert endpoint in limited.view_functions, (name, endpoint)
+    assert "ciba.backchannel_authentication" in RULES["backchannel_authentication"][0]
 
 
 def test_unlimited_endpoints_stay_open(base, limited):
