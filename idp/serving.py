@@ -1,9 +1,16 @@
-"""Production serving with gunicorn. The master checks that the provider can serve (config,
-schema, signing keys) and then forks; each worker creates its own application after the
-fork, so database pools and the PKCS#11 session are never shared between processes. All
-state a request needs lives in the database or in cookies signed with SECRET_KEY, so any
-worker can answer any request."""
+"""Production serving: Granian (a WSGI server written in Rust; the default) or gunicorn,
+chosen by IDP_WSGI_SERVER. The master checks that the provider can serve (config, schema,
+signing keys) and then starts the workers; each worker creates its own application, so
+database pools and the PKCS#11 session are never shared between processes. All state a
+request needs lives in the database or in cookies signed with SECRET_KEY, so any worker
+can answer any request.
 
+Granian parses HTTP and keeps connections alive outside Python, and runs the application in
+`--threads` threads per worker; gunicorn runs `sync` workers (one request at a time, a new
+connection per request) or, with `--threads` above 1, `gthread` workers. bench/README.md
+has the measurements behind the default."""
+
+import functools
 import logging
 
 from alembic.runtime.migration import MigrationContext
@@ -17,6 +24,9 @@ log = logging.getLogger(__name__)
 
 class NotReadyError(Exception):
     """The provider cannot serve yet; the message says what to do."""
+
+
+SERVERS = ("granian", "gunicorn")
 
 
 class _Server(BaseApplication):
@@ -33,17 +43,22 @@ class _Server(BaseApplication):
             self.cfg.set("control_socket_disable", True)
 
     def load(self):
-        from . import create_app
-        from .housekeeping import start_housekeeping
+        return worker_app(self.config)
 
-        app = create_app(self.config)
-        hops = app.config["IDP_PROXY_HOPS"]
-        if hops:
-            # Behind reverse proxies: the client address and scheme they forward.
-            app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
-        probe_signing(app)
-        start_housekeeping(app)
-        return app
+
+def worker_app(config):
+    """The application of one worker process, made after the worker started."""
+    from . import create_app
+    from .housekeeping import start_housekeeping
+
+    app = create_app(config)
+    hops = app.config["IDP_PROXY_HOPS"]
+    if hops:
+        # Behind reverse proxies: the client address and scheme they forward.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    probe_signing(app)
+    start_housekeeping(app)
+    return app
 
 
 def check_ready():
@@ -83,7 +98,11 @@ def check_ready():
     # A development key generated at random must be the same in every worker, or a form
     # served by one worker would fail its CSRF check in another.
     cfg = app.config
+    server = cfg.get("IDP_WSGI_SERVER") or SERVERS[0]
+    if server not in SERVERS:
+        raise NotReadyError(f"IDP_WSGI_SERVER must be one of: {', '.join(SERVERS)}")
     return {
+        "server": server,
         "SECRET_KEY": cfg["SECRET_KEY"],
         "rate_limits_per_process": bool(cfg.get("IDP_RATE_LIMITS")) and str(
             cfg.get("IDP_RATELIMIT_STORAGE_URI", "memory://")).startswith("memory://"),
@@ -105,6 +124,41 @@ def serve(bind, workers, threads):
     if workers > 1 and config.pop("rate_limits_per_process"):
         log.warning("rate-limit counters are in memory: each of the %d workers allows the "
                     "full limit; set IDP_RATELIMIT_STORAGE_URI=redis://...", workers)
+    if config.pop("server") == "granian":
+        serve_granian(bind, workers, threads, config)
+    else:
+        serve_gunicorn(bind, workers, threads, config)
+
+
+def serve_granian(bind, workers, threads, config):
+    from granian.constants import HTTPModes
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    host, _, port = bind.rpartition(":")
+    server = Server(
+        "idp.serving:worker_app",  # named in logs; workers load through target_loader
+        address=host.strip("[]"),
+        port=int(port),
+        interface=Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=threads,
+        http=HTTPModes.http1,
+        websockets=False,
+        log_access=False,
+        log_dictconfig={"handlers": {
+            "console": {"formatter": "generic", "class": "logging.StreamHandler",
+                        "stream": "ext://sys.stderr"},
+            "access": {"formatter": "access", "class": "logging.StreamHandler",
+                       "stream": "ext://sys.stderr"},
+        }},
+        respawn_failed_workers=True,
+        workers_kill_timeout=30,  # a worker stuck in a request does not hold up a shutdown
+    )
+    server.serve(target_loader=functools.partial(worker_app, config), wrap_loader=False)
+
+
+def serve_gunicorn(bind, workers, threads, config):
     _Server(
         {
             "bind": bind,
