@@ -12,6 +12,7 @@ from werkzeug.serving import run_simple
 from .commands.audit import audit
 from .commands.citizens import citizens
 from .commands.clients import clients
+from .commands.evidence import evidence
 from .commands.keys import keys
 from .commands.pki import pki
 
@@ -26,7 +27,7 @@ def _create_app():
 
 
 def register_cli(app):
-    for group in (audit, citizens, clients, keys, logout, pki):
+    for group in (audit, citizens, clients, evidence, keys, logout, pki):
         if group.name not in app.cli.commands:
             app.cli.add_command(group)
 

@@ -19,6 +19,9 @@ DEFAULTS = {
     "IDP_OFFLINE_REFRESH_TOKEN_TTL": 30 * 86400,
     "IDP_SESSION_IDLE_TTL": 30 * 60,
     "IDP_SESSION_ABSOLUTE_TTL": 10 * 3600,
+    # Level 2 (ID card, Mobile ID) holds this long after the login; then the session and
+    # the tokens issued from it state level 1 until a step-up (docs/claims.md).
+    "IDP_LEVEL2_TTL": 15 * 60,
     "IDP_CLIENT_ASSERTION_MAX_AGE": 300,
     "IDP_BACKCHANNEL_TIMEOUT": 3,
     "IDP_BACKCHANNEL_MAX_ATTEMPTS": 6,

@@ -9,6 +9,7 @@ from flask import g
 from flask import request
 
 from . import audit
+from .authn.levels import lapse_session
 from .extensions import db
 from .models import LoginSession
 from .models.sessions import find_session_by_cookie
@@ -31,6 +32,8 @@ def current_session(now=None):
         record = None
     elif record is not None and (now - record.last_seen_at).total_seconds() > TOUCH_INTERVAL:
         record.last_seen_at = now
+        db.session.commit()
+    if record is not None and lapse_session(record, now):
         db.session.commit()
     g.sso_session = record
     return record

@@ -11,3 +11,6 @@ class AuthenticationResult:
     amr: tuple[str, ...]  # RFC 8176 values
     auth_time: int  # seconds since the epoch
     evidence_ref: str | None = None  # the evidence record that explains the acr
+    # Details for the evidence record when the method made none itself (evidence.py):
+    # e.g. {"sms_message_id": ..., "sms_reference": ...}.
+    evidence: dict | None = None

@@ -110,7 +110,10 @@ def confirm(ctx, public_id, code):
         account = citizen.account
         account.profile = {**account.profile, "phone_number": citizen.phone_number,
                            "phone_number_verified": True}
-    return AuthenticationResult(subject, METHOD, LEVEL_1, AMR, int(ctx.now.timestamp()))
+    evidence = {"sms_message_id": challenge.message_id,
+                "sms_reference": f"{challenge.public_id}.{challenge.sends}"}
+    return AuthenticationResult(subject, METHOD, LEVEL_1, AMR, int(ctx.now.timestamp()),
+                                evidence=evidence)
 
 
 def _code_failed(ctx, public_id, error):

@@ -1,9 +1,12 @@
 """The end of every login method: start the session and resume the authorization."""
 
 from flask import redirect
+from flask import request
 from flask import url_for
 
+from ..authn.evidence import record_evidence
 from ..extensions import db
+from ..models.types import utcnow
 from ..oauth.transactions import get_transaction
 from ..oauth.transactions import update_transaction
 from ..sessions import set_cookie
@@ -11,10 +14,13 @@ from ..sessions import start_session
 
 
 def finish_login(tx_id, result):
-    """Turn an AuthenticationResult into a session and go back to the authorization
-    request that asked for it (303, OpenID Connect Core §3.1.2.5 flow)."""
+    """Turn an AuthenticationResult into a session, with its evidence, and go back to the
+    authorization request that asked for it (303, OpenID Connect Core §3.1.2.5 flow)."""
     tx = get_transaction(tx_id)
-    record, cookie = start_session(result, client_id=tx["params"].get("client_id") if tx else None)
+    client_id = tx["params"].get("client_id") if tx else None
+    result = record_evidence(result, utcnow(), client_id, request.remote_addr,
+                             request.user_agent.string)
+    record, cookie = start_session(result, client_id=client_id)
     db.session.commit()
     if tx is not None:
         update_transaction(tx_id, sid=record.sid)

@@ -178,7 +178,7 @@ def complete(row, validated, account, now):
         .hexdigest(), algorithm=algorithm_of(certificate),
         revocation_status=status.state if status else "unchecked",
         revocation_source=status.source if status else None, revocation_checked_at=now,
-        created_at=now)
+        mssp_transaction=row.mssp_trans_id, created_at=now)
     db.session.add(evidence)
     db.session.flush()
     if not finish_mobile_request(row.id, DONE, now, subject=account.sub,

@@ -6,6 +6,8 @@ linked to accounts, and the evidence behind each certificate login.
 import secrets
 from datetime import timedelta
 
+from sqlalchemy import JSON
+
 from ..extensions import db
 from .accounts import Account
 from .types import UTCDateTime
@@ -44,22 +46,32 @@ class LinkedCard(db.Model):
 
 
 class AuthnEvidence(db.Model):
-    """What a certificate login rested on; `ref` is the session's evidence_ref."""
+    """What a login rested on; `ref` is the session's evidence_ref. Certificate logins
+    (card, card-tls, mobile-id) fill the certificate and revocation columns; every login
+    gets the level, methods, address and browser (idp/authn/evidence.py)."""
 
     __tablename__ = "authn_evidence"
 
     id = db.Column(db.Integer, primary_key=True)
     ref = db.Column(db.String(64), unique=True, nullable=False,
                     default=lambda: secrets.token_urlsafe(24))
-    method = db.Column(db.String(16), nullable=False)  # card, card-tls
-    subject = db.Column(db.String(64), nullable=False)
-    certificate_serial = db.Column(db.String(42), nullable=False)
-    certificate_issuer = db.Column(db.Text, nullable=False)
-    certificate_fingerprint = db.Column(db.String(64), nullable=False)
+    method = db.Column(db.String(16), nullable=False)  # card, card-tls, mobile-id, sms
+    subject = db.Column(db.String(64), nullable=False, index=True)
+    certificate_serial = db.Column(db.String(42))
+    certificate_issuer = db.Column(db.Text)
+    certificate_fingerprint = db.Column(db.String(64))
     algorithm = db.Column(db.String(8))  # the token's; None for TLS
-    revocation_status = db.Column(db.String(16), nullable=False)  # good, fail-open
+    revocation_status = db.Column(db.String(16))  # good, fail-open
     revocation_source = db.Column(db.String(8))  # ocsp, crl
-    revocation_checked_at = db.Column(UTCDateTime, nullable=False)
+    revocation_checked_at = db.Column(UTCDateTime)
+    acr = db.Column(db.String(128))
+    amr = db.Column(JSON)
+    client_id = db.Column(db.String(64))  # the relying party the login was for
+    ip = db.Column(db.String(64))
+    user_agent = db.Column(db.String(300))
+    mssp_transaction = db.Column(db.String(64))  # Mobile ID: the MSSP's transaction id
+    sms_message_id = db.Column(db.String(64))  # SMS login: the gateway's message id
+    sms_reference = db.Column(db.String(64))  # and the reference Bawaba gave it
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
 
@@ -108,3 +120,10 @@ def find_evidence(ref):
         return None
     return db.session.execute(db.select(AuthnEvidence).filter_by(ref=ref)).scalar_one_or_none()
 
+
+
+def evidence_of(subject, limit=50):
+    """The newest `limit` evidence records of a subject, newest first."""
+    return list(db.session.scalars(
+        db.select(AuthnEvidence).filter_by(subject=subject)
+        .order_by(AuthnEvidence.created_at.desc(), AuthnEvidence.id.desc()).limit(limit)))

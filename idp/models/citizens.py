@@ -52,6 +52,7 @@ class OtpChallenge(db.Model):
     last_sent_at = db.Column(UTCDateTime, nullable=False)
     expires_at = db.Column(UTCDateTime, nullable=False, index=True)
     used_at = db.Column(UTCDateTime)
+    message_id = db.Column(db.String(64))  # the SMS gateway's id of the last code sent
     payload = db.Column(JSON)  # registration: the registry record until the account exists
 
 

@@ -19,6 +19,7 @@ from ..models.tokens import revoke_family
 from ..models.types import utcnow
 from .access_tokens import load_access_token
 from .grants import CONFIDENTIAL_AUTH_METHODS
+from .statements import introspection_statements
 
 INTROSPECTION_SCOPE = "introspection"
 TOKEN_TYPES = ("access_token", "refresh_token")
@@ -99,7 +100,7 @@ class IntrospectionEndpoint(BaseIntrospectionEndpoint):
             payload["jti"] = token.jti
             payload["aud"] = current_app.config.get("IDP_ACCESS_TOKEN_AUDIENCE") or issuer
         if token.subject:
-            payload.update(acr=token.acr, auth_time=token.auth_time)
+            payload.update(introspection_statements(token, utcnow()))
             if token.sid:
                 payload["sid"] = token.sid
         return payload

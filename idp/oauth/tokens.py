@@ -16,6 +16,7 @@ from ..models import TokenFamily
 from ..models.types import digest
 from ..models.types import new_secret
 from .keys import key_ring
+from .statements import token_statements
 
 OFFLINE_ACCESS = "offline_access"
 
@@ -56,6 +57,7 @@ def issue_tokens(client, ctx, include_refresh_token, now):
     ttl = cfg["IDP_ACCESS_TOKEN_TTL"]
     jti = secrets.token_urlsafe(18)
     iat = int(now.timestamp())
+    stated = token_statements(ctx, now)  # level policy (statements.py)
     claims = {
         "iss": issuer,
         "sub": ctx.subject or client.client_id,
@@ -70,6 +72,7 @@ def issue_tokens(client, ctx, include_refresh_token, now):
         # RFC 9068 §2.2.1: how the person authenticated, when known.
         authentication = {"auth_time": ctx.auth_time, "acr": ctx.acr, "sid": ctx.sid}
         claims.update({k: v for k, v in authentication.items() if v is not None})
+        claims.update(stated)
     access_token = key_ring().sign(claims, cfg["IDP_ACCESS_TOKEN_ALG"], typ="at+jwt")
     db.session.add(
         AccessToken(

@@ -159,14 +159,15 @@ class OtpService:
         text = message_text(challenge.purpose, code, self.policy.lifetime // 60)
         started = time.monotonic()
         try:
-            self.gateway.send(challenge.msisdn, text,
-                              reference=f"{challenge.public_id}.{challenge.sends}")
+            receipt = self.gateway.send(challenge.msisdn, text,
+                                        reference=f"{challenge.public_id}.{challenge.sends}")
         except (UnavailableError, ThrottledError) as error:
             with self._lock:
                 self._gateway_failed_at = time.monotonic()
                 self._gateway_failure = type(error)
             raise
         took = time.monotonic() - started
+        challenge.message_id = receipt.message_id[:64]  # for the login's evidence
         with self._lock:
             self._gateway_failed_at = None
             self._send_seconds = took if not self._send_seconds else (
