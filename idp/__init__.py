@@ -34,6 +34,7 @@ def create_app(config=None):
     from . import audit
     from . import errors
     from . import i18n
+    from . import mandates
     from . import ratelimit
     from . import security_headers
     from .authn import registry
@@ -41,6 +42,8 @@ def create_app(config=None):
     from .login import sms
     from .oauth import server
     from .web import account
+    from .web import mandates as mandate_pages
+    from .web import mandates_admin
     from .web import pki
 
     i18n.init_app(app, babel)
@@ -53,6 +56,9 @@ def create_app(config=None):
     sms.init_app(app)
     chooser.init_app(app)
     account.init_app(app)
+    mandates.init_app(app)
+    mandate_pages.init_app(app)
+    mandates_admin.init_app(app)
     pki.init_app(app)
 
     from .cli import register_cli

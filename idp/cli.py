@@ -14,6 +14,7 @@ from .commands.citizens import citizens
 from .commands.clients import clients
 from .commands.evidence import evidence
 from .commands.keys import keys
+from .commands.mandates import mandates
 from .commands.pki import pki
 
 
@@ -27,7 +28,7 @@ def _create_app():
 
 
 def register_cli(app):
-    for group in (audit, citizens, clients, evidence, keys, logout, pki):
+    for group in (audit, citizens, clients, evidence, keys, logout, mandates, pki):
         if group.name not in app.cli.commands:
             app.cli.add_command(group)
 

@@ -7,6 +7,7 @@ from flask import url_for
 from ..authn.evidence import record_evidence
 from ..extensions import db
 from ..models.types import utcnow
+from ..oauth.transactions import close_transaction
 from ..oauth.transactions import get_transaction
 from ..oauth.transactions import update_transaction
 from ..sessions import set_cookie
@@ -22,7 +23,10 @@ def finish_login(tx_id, result):
                              request.user_agent.string)
     record, cookie = start_session(result, client_id=client_id)
     db.session.commit()
-    if tx is not None:
+    if tx is not None and tx.get("return_to"):  # a login for Bawaba's own pages
+        close_transaction(tx_id)
+        response = redirect(tx["return_to"], 303)
+    elif tx is not None:
         update_transaction(tx_id, sid=record.sid)
         response = redirect(url_for("oauth.resume", tx=tx_id), 303)
     else:

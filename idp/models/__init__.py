@@ -11,6 +11,7 @@ from .codes import AuthorizationCode
 from .consents import Consent
 from .keys import SigningKey
 from .logout import BackchannelDelivery
+from .mandates import Mandate
 from .replay import UsedJti
 from .sessions import LoginSession
 from .sessions import SessionClient
@@ -28,6 +29,7 @@ __all__ = [
     "Client",
     "Consent",
     "LoginSession",
+    "Mandate",
     "OtpChallenge",
     "OtpSend",
     "RefreshToken",
