@@ -6,6 +6,8 @@ import contextlib
 import re
 import threading
 import time
+from datetime import timedelta
+from urllib.parse import parse_qs
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
@@ -87,11 +89,12 @@ class Person:
     """Someone with a browser: one cookie jar for the apps and the provider. Pages of the
     provider are answered with the test login (at `acr`) and consent."""
 
-    def __init__(self, issuer, sub="citizen-1"):
+    def __init__(self, issuer, sub="citizen-1", acting="self"):
         self.issuer = issuer
         self.browser = Browser(issuer)
         self.http = self.browser.http
         self.sub = sub
+        self.acting = acting  # on the provider's acting page: "self" or a mandate id
         self.logins = 0
 
     def get(self, url, acr=LEVEL_1, **kwargs):
@@ -121,8 +124,18 @@ class Person:
                 if path == "/consent":
                     response = self.browser.consent(response)
                     continue
+                if path == "/login/acting":
+                    response = self.choose_acting(response)
+                    continue
             return response
         raise AssertionError("too many redirects")
+
+    def choose_acting(self, page):
+        """The provider's acting page (mandates): act for `self.acting`."""
+        tx = parse_qs(urlsplit(page.url).query)["tx"][0]
+        response = self.browser.post("/login/acting", {"csrf_token": csrf_of(page), "tx": tx,
+                                                       "acting": self.acting})
+        return self.browser.follow(response)
 
 
 def csrf_of(page):
@@ -176,6 +189,27 @@ def access_token(issuer, demo, acr, client=None, sub="citizen-1"):
     tokens = rp.exchange(code)
     assert tokens.status_code == 200, tokens.text
     return rp, tokens.json()
+
+
+def make_mandate(app, sub, cr_number="1234567", name="Al Noor Trading LLC",
+                 permissions=None, national_id="10293847"):
+    """An establishment mandate in force for `sub` (all permissions by default); its id."""
+    from idp.extensions import db
+    from idp.mandates.permissions import PERMISSIONS
+    from idp.models import Mandate
+    from idp.models.types import utcnow
+
+    now = utcnow()
+    with app.app_context():
+        mandate = Mandate(
+            agent_national_id=national_id, agent_sub=sub, establishment_cr=cr_number,
+            establishment_name=name, permissions=list(permissions or PERMISSIONS),
+            starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=30),
+            status="active", source="owner", granted_by="owner-1",
+            evidence_ref="owner-grant:demo", created_at=now)
+        db.session.add(mandate)
+        db.session.commit()
+        return mandate.ref
 
 
 def api(demo, path, token=None, method="GET", **kwargs):

@@ -1,7 +1,8 @@
 """A demo app journey in a real browser: headless Chromium (Playwright) opens the labour
 office e-services, is sent to the provider, logs in at level 2 with the test login,
-consents, submits a work-permit request, reads it in Arabic and logs out, under the apps'
-and the provider's Content-Security-Policy, with no request leaving the two origins."""
+chooses the establishment it holds a mandate for, consents, submits a work-permit request,
+reads it in Arabic and logs out, under the apps' and the provider's
+Content-Security-Policy, with no request leaving the two origins."""
 
 import os
 from urllib.parse import urlsplit
@@ -13,6 +14,7 @@ from clients_demo import labour
 from idp.authn.assurance import LEVEL_2
 
 from .demo_support import demo_apps
+from .demo_support import make_mandate
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -42,8 +44,11 @@ def start_demo(issuer, client_factory, tmp_path):
         yield start
 
 
-def test_labour_journey_in_chromium(chromium, issuer, start_demo):
-    demo = start_demo(labour.create_app, "demo-labour")
+def test_labour_journey_in_chromium(app, chromium, issuer, start_demo):
+    mandate = make_mandate(app, "agent-7")
+    scopes = ("openid", "profile", "establishment")
+    demo = start_demo(labour.create_app, "demo-labour", scopes=scopes,
+                      DEMO_SCOPE=" ".join(scopes))
     context = chromium.new_context(locale="en-GB")
     context.set_default_timeout(TIMEOUT_MS)
     context.add_init_script(WATCH_CSP)
@@ -63,6 +68,9 @@ def test_labour_journey_in_chromium(chromium, issuer, start_demo):
         page.fill("input[name=sub]", "agent-7")
         page.fill("input[name=acr]", LEVEL_2)
         page.click("button")
+        page.wait_for_url(issuer + "/login/acting?*")
+        page.check(f"input[value='{mandate}']")
+        page.get_by_role("button", name="Continue").click()
         page.wait_for_url(issuer + "/consent?*")
         page.get_by_role("button", name="Allow", exact=True).click()
 

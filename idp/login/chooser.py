@@ -11,6 +11,7 @@ from ..oauth.claims import ClaimsParameterError
 from ..oauth.claims import parse_claims_parameter
 from ..oauth.claims import required_acrs
 from ..oauth.transactions import require_transaction
+from .acting import bp as acting_bp
 from .consent import bp as consent_bp
 
 bp = Blueprint("login", __name__)
@@ -18,6 +19,7 @@ bp = Blueprint("login", __name__)
 
 def init_app(app):
     app.register_blueprint(bp)
+    app.register_blueprint(acting_bp)
     app.register_blueprint(consent_bp)
 
 

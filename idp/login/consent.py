@@ -31,6 +31,7 @@ SCOPE_LABELS = {
     "phone": _l("See your mobile number"),
     "national_id": _l("See your national ID number"),
     "offline_access": _l("Keep access while you are away"),
+    "establishment": _l("Know the establishment you choose to act for, and your mandate"),
 }
 
 

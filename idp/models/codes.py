@@ -28,6 +28,7 @@ class AuthorizationCode(db.Model, AuthorizationCodeMixin):
     expires_at = db.Column(UTCDateTime, nullable=False, index=True)
     used_at = db.Column(UTCDateTime)
     family_id = db.Column(db.String(64))  # the token family the code was exchanged for
+    delegation = db.Column(JSON)  # whom the person acts for (idp/oauth/representation.py)
 
     def get_redirect_uri(self):
         return self.redirect_uri

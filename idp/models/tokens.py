@@ -32,6 +32,7 @@ class _Grant:
     auth_time = db.Column(db.Integer)
     sid = db.Column(db.String(64))
     claims = db.Column(JSON)  # `claims` request parameter members for userinfo
+    delegation = db.Column(JSON)  # whom the person acts for (idp/oauth/statements.py)
     issued_at = db.Column(UTCDateTime, nullable=False)
     expires_at = db.Column(UTCDateTime, nullable=False, index=True)
     revoked_at = db.Column(UTCDateTime)

@@ -16,15 +16,18 @@ From here an error is a redirect to that URI with `state` byte-exact and `iss` (
 6. `scope` is present and registered for the client.
 7. `prompt`, `max_age`, `claims`, `acr_values` (some known value; `acr_values` are treated
    as required, like an essential `acr` claim), `id_token_hint` (an ID token this provider
-   issued to this client).
+   issued to this client), `authorization_details` (RFC 9396, authorization_details.py).
 8. Login (`login_reason`): no session, `prompt=login`, `max_age` exceeded, a session of
    another subject than `id_token_hint`, or an acr below the required one. With
    `prompt=none` that is `login_required`; when no login method can reach the required acr
    it is `unmet_authentication_requirements`. A login made for this very request never
    loops: if it still falls short, the request ends with an error, so a code never carries
    a lower acr than required.
-9. Consent (`needs_consent`) for the scopes, and for those the `claims` parameter reaches;
-   with `prompt=none` that is `consent_required`.
+9. Whom the person acts for (representation.py), when the client asks with the
+   `establishment` scope or `authorization_details` (checked at 7) and the person holds
+   fitting mandates: the acting page; with `prompt=none` that is `interaction_required`.
+   Then consent (`needs_consent`) for the scopes, and for those the `claims` parameter
+   reaches; with `prompt=none` that is `consent_required`.
 10. A code for the session."""
 
 import re
@@ -39,6 +42,7 @@ from authlib.oauth2.rfc6749 import InvalidScopeError
 from authlib.oauth2.rfc6749 import UnsupportedResponseTypeError
 from authlib.oauth2.rfc6749 import scope_to_list
 from authlib.oidc.core.errors import ConsentRequiredError
+from authlib.oidc.core.errors import InteractionRequiredError
 from authlib.oidc.core.errors import LoginRequiredError
 from authlib.oidc.core.errors import RegistrationNotSupportedError
 from authlib.oidc.core.errors import RequestNotSupportedError
@@ -59,6 +63,7 @@ from ..models.sessions import record_session_client
 from ..models.types import digest
 from ..models.types import utcnow
 from ..sessions import current_session
+from . import representation
 from .claims import ClaimsParameterError
 from .claims import parse_claims_parameter
 from .claims import required_acrs
@@ -100,6 +105,7 @@ def authorize(params, tx_id=None):
     try:
         _authlib_checks(params)
         request = check_request(client, params)
+        representation.check(request, params)
         return _interact(request, params, tx_id)
     except OAuth2Error as error:
         audit.record("authorize", "failure", client_id=client.client_id, error=error.error)
@@ -242,11 +248,16 @@ def _interact(request, params, tx_id):
                 "No login method can satisfy the requested acr."
             )
         return redirect(url_for("login.choose", tx=_transaction(params, tx_id, sid=None)), 303)
+    if representation.choice_pending(request, session, tx, now):
+        if "none" in request["prompt"]:
+            raise InteractionRequiredError("The person must choose whom they act for.")
+        return redirect(url_for("acting.choose", tx=_transaction(params, tx_id)), 303)
     if needs_consent(request, session, tx):
         if "none" in request["prompt"]:
             raise ConsentRequiredError()
         tx_id = _transaction(params, tx_id, ask=request["consent_scopes"])
         return redirect(url_for("consent.show", tx=tx_id), 303)
+    request["delegation"] = representation.delegation(request, session, tx, now)
     response = _issue_code(request, session, params, now)
     if tx_id:
         close_transaction(tx_id)
@@ -312,6 +323,7 @@ def _issue_code(request, session, params, now):
             auth_time=session.auth_time,
             acr=session.acr,
             amr=list(session.amr or []),
+            delegation=request["delegation"],
             expires_at=now + timedelta(seconds=current_app.config["IDP_CODE_TTL"]),
         )
     )

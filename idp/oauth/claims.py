@@ -16,10 +16,15 @@ SCOPE_CLAIMS = {
     "phone": ("phone_number", "phone_number_verified"),
     "national_id": ("national_id",),  # the civil registry's ID number (docs/citizens.md)
 }
-SCOPES_SUPPORTED = ("openid", "profile", "email", "phone", "national_id", "offline_access")
+SCOPES_SUPPORTED = ("openid", "profile", "email", "phone", "national_id", "offline_access",
+                    "establishment")
 PROTOCOL_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr",
                    "sid", "at_hash", "azp")
-CLAIMS_SUPPORTED = PROTOCOL_CLAIMS + tuple(c for cs in SCOPE_CLAIMS.values() for c in cs)
+# Whom the person acts for (idp/oauth/statements.py): stated by the provider from the
+# person's own choice, never requested (a `claims` member naming them is dropped).
+DELEGATION_CLAIMS = ("represents",)
+CLAIMS_SUPPORTED = (PROTOCOL_CLAIMS + DELEGATION_CLAIMS
+                    + tuple(c for cs in SCOPE_CLAIMS.values() for c in cs))
 # Claims this provider states itself; a request can never set them.
 PROVIDER_CLAIMS = frozenset(PROTOCOL_CLAIMS)
 # The scope that releases each claim about the person.

@@ -6,6 +6,7 @@ from flask import current_app
 from ..authn import registry
 from ..authn.assurance import RANK
 from . import ciba
+from .authorization_details import TYPES_SUPPORTED
 from .claims import CLAIMS_SUPPORTED
 from .claims import SCOPES_SUPPORTED
 from .grants import CLIENT_AUTH_METHODS
@@ -39,6 +40,8 @@ def authorization_server_metadata():
         "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_AUTH_METHODS,
         "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
         "authorization_response_iss_parameter_supported": True,
+        # RFC 9396 §10: acting for an establishment (docs/claims.md).
+        "authorization_details_types_supported": list(TYPES_SUPPORTED),
         "ui_locales_supported": list(locales),
     }
     return ciba.advertise(metadata)

@@ -9,6 +9,7 @@ from flask import current_app
 from ..models.accounts import find_account
 from .claims import released_claims
 from .keys import key_ring
+from .statements import id_token_statements
 
 HASHES = {"ES256": hashlib.sha256, "RS256": hashlib.sha256, "EdDSA": hashlib.sha512}
 
@@ -40,6 +41,7 @@ def issue_id_token(client, ctx, access_token, nonce, now):
         claims["nonce"] = nonce
     if access_token:
         claims["at_hash"] = half_hash(access_token, alg)
+    claims.update(id_token_statements(ctx, now))  # whom the person acts for
     requested = (ctx.claims or {}).get("id_token")
     if requested:
         account = find_account(ctx.subject)

@@ -100,7 +100,10 @@ class IntrospectionEndpoint(BaseIntrospectionEndpoint):
             payload["jti"] = token.jti
             payload["aud"] = current_app.config.get("IDP_ACCESS_TOKEN_AUDIENCE") or issuer
         if token.subject:
-            payload.update(introspection_statements(token, utcnow()))
+            stated = introspection_statements(token, utcnow())
+            if stated is None:  # what it stated no longer holds (mandate, assisted work)
+                return {"active": False}
+            payload.update(stated)
             if token.sid:
                 payload["sid"] = token.sid
         return payload

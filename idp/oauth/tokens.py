@@ -33,6 +33,7 @@ class GrantContext:
     auth_time: int | None = None
     sid: str | None = None
     claims: dict | None = None  # the `claims` request parameter
+    delegation: dict | None = None  # whom the person acts for (statements.py)
     family_id: str | None = None
     session_expires_at: object = None
 
@@ -57,7 +58,7 @@ def issue_tokens(client, ctx, include_refresh_token, now):
     ttl = cfg["IDP_ACCESS_TOKEN_TTL"]
     jti = secrets.token_urlsafe(18)
     iat = int(now.timestamp())
-    stated = token_statements(ctx, now)  # level policy (statements.py)
+    stated = token_statements(ctx, now)  # level policy, delegation (statements.py)
     claims = {
         "iss": issuer,
         "sub": ctx.subject or client.client_id,
@@ -120,6 +121,7 @@ def _grant_columns(client, ctx, now, expires_at):
         "auth_time": ctx.auth_time,
         "sid": ctx.sid,
         "claims": ctx.claims,
+        "delegation": ctx.delegation,
         "issued_at": now,
         "expires_at": expires_at,
     }
@@ -136,5 +138,6 @@ def context_from(row, scope=None):
         auth_time=row.auth_time,
         sid=row.sid,
         claims=row.claims,
+        delegation=row.delegation,
         family_id=getattr(row, "family_id", None),
     )
