@@ -42,6 +42,7 @@ def create_app(config=None):
     from .login import sms
     from .oauth import server
     from .web import account
+    from .web import assisted
     from .web import mandates as mandate_pages
     from .web import mandates_admin
     from .web import pki
@@ -59,6 +60,7 @@ def create_app(config=None):
     mandates.init_app(app)
     mandate_pages.init_app(app)
     mandates_admin.init_app(app)
+    assisted.init_app(app)
     pki.init_app(app)
 
     from .cli import register_cli

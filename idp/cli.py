@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
 from .commands.audit import audit
+from .commands.centres import centres
 from .commands.citizens import citizens
 from .commands.clients import clients
 from .commands.evidence import evidence
@@ -28,7 +29,7 @@ def _create_app():
 
 
 def register_cli(app):
-    for group in (audit, citizens, clients, evidence, keys, logout, mandates, pki):
+    for group in (audit, centres, citizens, clients, evidence, keys, logout, mandates, pki):
         if group.name not in app.cli.commands:
             app.cli.add_command(group)
 

@@ -21,7 +21,7 @@ from .oauth.authorize import AuthorizationRequestError
 log = logging.getLogger(__name__)
 
 API_PATHS = ("/token", "/introspect", "/revoke", "/userinfo", "/jwks", "/.well-known/",
-             "/bc-authorize")
+             "/bc-authorize", "/assisted-work", "/admin/api/")
 
 # HTTP status -> (wire error code, key of the message the person reads).
 HTTP_CODES = {404: ("not_found", "not_found"), 405: ("invalid_request", "method_not_allowed"),

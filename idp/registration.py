@@ -22,6 +22,7 @@ from .models.clients import CIBA_GRANT
 from .models.clients import CIBA_MODES
 from .models.clients import GRANT_TYPES
 from .models.clients import ID_TOKEN_ALGS
+from .models.clients import TOKEN_EXCHANGE_GRANT
 from .models.clients import find_client
 from .models.consents import delete_client_consents
 from .models.tokens import revoke_client_tokens
@@ -128,6 +129,9 @@ def _check_grants(reg):
     if reg.public and "client_credentials" in grants:
         raise InvalidClientMetadataError(
             "grant_types", "client_credentials needs a confidential client")
+    if reg.public and TOKEN_EXCHANGE_GRANT in grants:
+        raise InvalidClientMetadataError(
+            "grant_types", "token exchange needs a confidential client")
 
 
 def _check_auth_method(reg):

@@ -1,6 +1,6 @@
 """Service centre console against the live provider: level 2 for operators; assisted work
-is offered only when the provider's discovery lists the RFC 8693 token-exchange grant, and
-until then the console explains the flow and refuses to start it."""
+is offered once the provider's discovery lists the RFC 8693 token-exchange grant (it does),
+and the provider's refusals reach the operator."""
 
 import pytest
 import requests
@@ -37,20 +37,20 @@ def test_the_console_needs_level_2(issuer, demo):
     assert session_facts(person, demo)["acr"] == LEVEL_2
 
 
-def test_without_token_exchange_the_console_explains_and_refuses(issuer, demo):
+def test_with_token_exchange_the_console_offers_assisted_work(issuer, demo):
     metadata = requests.get(issuer + "/.well-known/openid-configuration", timeout=5).json()
-    assert TOKEN_EXCHANGE not in metadata["grant_types_supported"]
+    assert TOKEN_EXCHANGE in metadata["grant_types_supported"]
     person = Person(issuer, sub="operator-1")
     page = person.get(demo.url + "/console", acr=LEVEL_2)
-    assert "Bawaba does not offer token exchange yet" in page.text
-    assert "<fieldset disabled>" in page.text
-    assert "RFC 8693" in page.text
-    attempt = person.post(demo.url + "/assist", {"subject_token": "consent",
-                                                 "subject_token_type": "x",
-                                                 "audience": "demo-labour"}, page=page)
-    assert attempt.status_code == 409
-    assert "Assisted work is not available yet." in attempt.text
-    assert "No assisted work yet." in person.get(demo.url + "/console").text
+    assert "Bawaba does not offer token exchange yet" not in page.text
+    assert "<fieldset disabled>" not in page.text
+    assert "No assisted work yet." in page.text
+    # The console's client is not a registered centre allowed the grant: Bawaba refuses.
+    attempt = person.post(demo.url + "/assist", {
+        "subject_token": "consent", "audience": "demo-labour",
+        "subject_token_type": "urn:ietf:params:oauth:token-type:access_token"}, page=page)
+    assert attempt.status_code == 400
+    assert "unauthorized_client" in attempt.text
 
 
 def test_the_console_in_arabic(issuer, demo):
@@ -58,4 +58,5 @@ def test_the_console_in_arabic(issuer, demo):
     person.http.get(demo.url + "/lang/ar")
     page = person.get(demo.url + "/console", acr=LEVEL_2)
     assert '<html lang="ar" dir="rtl">' in page.text
-    assert "لا تقدّم بوابة تبادل الرموز بعد" in page.text
+    assert "العمل بالمساعدة" in page.text
+    assert "لا تقدّم بوابة تبادل الرموز بعد" not in page.text

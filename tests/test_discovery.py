@@ -79,7 +79,8 @@ def test_nothing_unsupported_is_advertised(issuer):
     assert meta["response_modes_supported"] == ["query"]
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert set(meta["grant_types_supported"]) == {
-        "authorization_code", "refresh_token", "client_credentials"}
+        "authorization_code", "refresh_token", "client_credentials",
+        "urn:ietf:params:oauth:grant-type:token-exchange"}
     assert meta["request_parameter_supported"] is False
     assert meta["request_uri_parameter_supported"] is False
     assert not any(k.startswith("request_object") for k in meta)

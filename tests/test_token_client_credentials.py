@@ -107,7 +107,6 @@ def test_client_token_can_be_revoked(issuer, client_factory):
     "password", "implicit", "garbage", "token", "authorization-code",
     "urn:ietf:params:oauth:grant-type:jwt-bearer",
     "urn:ietf:params:oauth:grant-type:device_code",
-    "urn:ietf:params:oauth:grant-type:token-exchange",
 ])
 def test_unsupported_grant_type(issuer, client_factory, grant_type):
     rp = RelyingParty(issuer, client_factory())

@@ -54,7 +54,12 @@ def last_day(mandate):
 
 def agent_number(mandate):
     """The agent's mobile number on record, or None."""
-    account = find_account_by_national_id(mandate.agent_national_id)
+    return number_of(find_account_by_national_id(mandate.agent_national_id))
+
+
+def number_of(account):
+    """A person's mobile number on record: the registered citizen's number, else a
+    verified `phone_number` of the account; None without either."""
     if account is None:
         return None
     citizen = find_citizen_by_account(account.id)

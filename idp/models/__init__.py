@@ -2,6 +2,7 @@
 
 from .accounts import Account
 from .audit import AuditEvent
+from .centres import AssistedWork
 from .certificates import Authority  # noqa: F401  (PKI tables)
 from .citizens import Citizen
 from .citizens import OtpChallenge
@@ -22,6 +23,7 @@ from .tokens import TokenFamily
 __all__ = [
     "AccessToken",
     "Account",
+    "AssistedWork",
     "AuditEvent",
     "AuthorizationCode",
     "BackchannelDelivery",

@@ -13,7 +13,9 @@ from .types import utcnow
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 CIBA_GRANT = "urn:openid:params:grant-type:ciba"
-GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", CIBA_GRANT)
+TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"  # RFC 8693
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", CIBA_GRANT,
+               TOKEN_EXCHANGE_GRANT)
 CIBA_MODES = ("poll", "ping")
 ID_TOKEN_ALGS = ("ES256", "RS256", "EdDSA")
 

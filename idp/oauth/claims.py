@@ -22,7 +22,7 @@ PROTOCOL_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr
                    "sid", "at_hash", "azp")
 # Whom the person acts for (idp/oauth/statements.py): stated by the provider from the
 # person's own choice, never requested (a `claims` member naming them is dropped).
-DELEGATION_CLAIMS = ("represents",)
+DELEGATION_CLAIMS = ("represents", "act", "may_act")
 CLAIMS_SUPPORTED = (PROTOCOL_CLAIMS + DELEGATION_CLAIMS
                     + tuple(c for cs in SCOPE_CLAIMS.values() for c in cs))
 # Claims this provider states itself; a request can never set them.

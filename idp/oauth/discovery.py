@@ -5,6 +5,7 @@ from flask import current_app
 
 from ..authn import registry
 from ..authn.assurance import RANK
+from ..models.clients import TOKEN_EXCHANGE_GRANT
 from . import ciba
 from .authorization_details import TYPES_SUPPORTED
 from .claims import CLAIMS_SUPPORTED
@@ -29,7 +30,8 @@ def authorization_server_metadata():
         "scopes_supported": list(SCOPES_SUPPORTED),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials",
+                                  TOKEN_EXCHANGE_GRANT],
         "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
         "code_challenge_methods_supported": ["S256"],

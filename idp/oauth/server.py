@@ -28,6 +28,7 @@ from .introspection import RevocationEndpoint
 from .keys import KeyRing
 from .parameters import reject_repeated
 from .pkce import S256CodeChallenge
+from .token_exchange import TokenExchangeGrant
 
 DESCRIPTIONS = {
     "invalid_request": "The request is missing a parameter or is malformed.",
@@ -127,6 +128,7 @@ def init_app(app):
     authorization_server.register_grant(RefreshTokenGrant)
     authorization_server.register_grant(ClientCredentialsGrant)
     authorization_server.register_grant(CibaGrant)
+    authorization_server.register_grant(TokenExchangeGrant)
     authorization_server.register_endpoint(IntrospectionEndpoint)
     authorization_server.register_endpoint(RevocationEndpoint)
     app.extensions["idp.keys"] = KeyRing(app)

@@ -6,14 +6,18 @@ issued or refreshed, and for introspection (docs/claims.md):
 2. whom the person acts for (`delegation` of the grant): an establishment under a mandate
    (`represents`, `authorization_details`, idp/mandates/acting.py), only while the
    mandate is in force. A grant whose mandate was revoked or ended is refused at the
-   token endpoint (`invalid_grant`) and inactive at introspection: it is never stated."""
+   token endpoint (`invalid_grant`) and inactive at introspection: it is never stated;
+3. service-centre work (idp/assisted/tokens.py): `may_act` in the citizen's consent token,
+   `act` in the token exchanged for it, each with its own `aud`, while the work allows."""
 
 from authlib.oauth2.rfc6749 import InvalidGrantError
 
+from ..assisted import tokens as assisted
 from ..authn.levels import held_acr
 from ..mandates import acting
 
 MANDATE_ENDED = "The mandate this grant acts under is no longer in force."
+WORK_ENDED = "The assisted work this token belongs to is over."
 
 
 def token_statements(ctx, now):
@@ -47,9 +51,16 @@ def introspection_statements(token, now):
 def _delegated(delegation, subject, now, id_token=False):
     if not delegation:
         return {}
-    if delegation.get("kind") == acting.KIND:
+    kind = delegation.get("kind")
+    if kind == acting.KIND:
         mandate = acting.live_mandate(delegation, subject, now)
         if mandate is None:
             raise InvalidGrantError(MANDATE_ENDED)
         return acting.stated(delegation, mandate, id_token)
+    if kind in (assisted.CONSENT, assisted.ACT) and not id_token:
+        read = assisted.consent_claims if kind == assisted.CONSENT else assisted.act_claims
+        stated = read(delegation, subject, now)
+        if stated is None:
+            raise InvalidGrantError(WORK_ENDED)
+        return stated
     raise InvalidGrantError("The grant's delegation is not understood.")
