@@ -34,6 +34,7 @@ from pathlib import Path
 
 from connectors.card_reader.personalise import DEV_PIN
 from connectors.card_reader.personalise import SOFTHSM_CARDS
+from connectors.chamber.simulator import DEV_API_KEY as CHAMBER_DEV_API_KEY
 from connectors.civil_registry.simulator import DEV_API_KEY as REGISTRY_KEY
 from connectors.mssp.sims import DEV_SIMS
 from connectors.mssp.simulator import DEV_AP_ID
@@ -50,13 +51,14 @@ HOST = "127.0.0.1"
 PORTS = (("provider", "IDP_PORT", 5000), ("smpp", "SMS_SIMULATOR_SMPP_PORT", 2775),
          ("sms_http", "SMS_SIMULATOR_HTTP_PORT", 8025),
          ("registry", "CIVIL_REGISTRY_SIMULATOR_PORT", 8030),
-         ("mssp", "MSSP_SIMULATOR_PORT", 8040), ("card_agent", "CARD_AGENT_PORT", 24727),
+         ("mssp", "MSSP_SIMULATOR_PORT", 8040), ("chamber", "CHAMBER_SIMULATOR_PORT", 8050),
+         ("card_agent", "CARD_AGENT_PORT", 24727),
          ("demo", "DEMO_BASE_PORT", 5100))
 DEMO_OFFSETS = (0, 1, 2, 3, 4, 9)  # clients_demo.launcher: landing, apps, payment
 # Login methods and their modules: every method whose module exists is offered.
 METHODS = (("sms", "sms"), ("card", "card"), ("mobile-id", "mobile_id"))
 # The stack's own simulators replace any outside-system settings of the environment.
-REPLACED = ("SMS_", "CIVIL_REGISTRY_", "MSSP_")
+REPLACED = ("SMS_", "CIVIL_REGISTRY_", "MSSP_", "CHAMBER_")
 READY_TIMEOUT = 120
 STOP_GRACE = 10
 LANDING_LINE = re.compile(r"^Demo apps: (http://\S+)", re.MULTILINE)
@@ -255,12 +257,17 @@ class Stack:
         mssp = self.start("mssp", "MSSP simulator (Mobile ID)", [
             PYTHON, "-m", "connectors.mssp.simulator", "--host", HOST,
             "--port", str(ports["mssp"]), "--dir", str(self.instance / "mssp")])
+        chamber = self.start("chamber", "chamber of commerce simulator (mandates)", [
+            PYTHON, "-m", "connectors.chamber.simulator", "--host", HOST,
+            "--port", str(ports["chamber"]), "--api-key", CHAMBER_DEV_API_KEY,
+            "--key-file", str(self.instance / "chamber.jwk")])
         agent = self.start("card-agent", f"card agent with the card {self.card}",
                            self.agent_command(), {**self.env, "SOFTHSM2_CONF": str(
                                self.lab / "softhsm2.conf")})
         self.wait_ready(simulators, self.url("sms_http", "/health"),
                         self.url("registry", "/health"))
         self.wait_ready(mssp, self.url("mssp", "/health"))
+        self.wait_ready(chamber, self.url("chamber", "/health"))
         self.wait_ready(agent, self.url("card_agent", "/status"))
 
         provider = self.start("provider", "provider (login: " + ", ".join(self.methods) + ")",
@@ -313,6 +320,8 @@ class Stack:
                 "SMS_SMPP_SYSTEM_ID": SMPP_SYSTEM_ID, "SMS_SMPP_PASSWORD": SMPP_PASSWORD,
                 "CIVIL_REGISTRY_BACKEND": "http", "CIVIL_REGISTRY_URL": self.url("registry"),
                 "CIVIL_REGISTRY_API_KEY": REGISTRY_KEY,
+                "CHAMBER_BACKEND": "http", "CHAMBER_URL": self.url("chamber"),
+                "CHAMBER_API_KEY": CHAMBER_DEV_API_KEY,
                 "MSSP_OPERATORS": "dev", operator + "URL": self.url("mssp"),
                 operator + "AP_ID": DEV_AP_ID, operator + "AP_PASSWORD": DEV_AP_PASSWORD,
                 operator + "MSSP_ID": DEV_MSSP_ID,

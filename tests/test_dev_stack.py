@@ -28,7 +28,7 @@ CLEARED = ("IDP_", "PKCS11_", "PKI_", "OTP_", "SMS_", "CIVIL_REGISTRY_", "MSSP_"
 CLEARED_EXACT = ("SECRET_KEY", "SOFTHSM2_CONF", "DISPLAY", "WAYLAND_DISPLAY")
 RUNNING = re.compile(r"^Bawaba is running: (http://\S+?)/?$", re.MULTILINE)
 PROGRAMS = {"simulators": "connectors.simulators", "mssp": "connectors.mssp.simulator",
-            "card agent": "bawaba-card-agent", "provider": "idp run",
+            "chamber": "connectors.chamber.simulator", "card agent": "bawaba-card-agent", "provider": "idp run",
             "demo": "clients_demo.launcher"}
 AHMED = {"national_id": "10293847", "date_of_birth": "1985-03-14", "mobile": "+96891234567"}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -67,13 +67,14 @@ def free_demo_base():
 def stack_env():
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(CLEARED) and k not in CLEARED_EXACT}
-    provider, smpp, sms, registry, mssp, agent = free_ports(6)
+    provider, smpp, sms, registry, mssp, chamber, agent = free_ports(7)
     # Its own folder: the stack outlives pytest's numbered temporary folders' rotation.
     folder = tempfile.TemporaryDirectory(prefix="bawaba-stack-")
     env.update(IDP_INSTANCE_PATH=str(Path(folder.name) / "instance"),
                IDP_PORT=str(provider), SMS_SIMULATOR_SMPP_PORT=str(smpp),
                SMS_SIMULATOR_HTTP_PORT=str(sms), CIVIL_REGISTRY_SIMULATOR_PORT=str(registry),
-               MSSP_SIMULATOR_PORT=str(mssp), CARD_AGENT_PORT=str(agent),
+               MSSP_SIMULATOR_PORT=str(mssp), CHAMBER_SIMULATOR_PORT=str(chamber),
+               CARD_AGENT_PORT=str(agent),
                DEMO_BASE_PORT=str(free_demo_base()))
     with folder:
         yield env
@@ -210,6 +211,8 @@ def test_one_command_starts_everything_and_ctrl_c_stops_it(start_stack, stack_en
     assert answer.status_code == 200 and answer.json()["messages"] == []
     handset = requests.get(url(env, "MSSP_SIMULATOR_PORT", "/handset"), timeout=10)
     assert handset.status_code == 200 and AHMED["mobile"] in handset.text
+    assert requests.get(url(env, "CHAMBER_SIMULATOR_PORT", "/health"),
+                        timeout=10).status_code == 200
     agent = requests.get(url(env, "CARD_AGENT_PORT", "/status"), timeout=10)
     assert agent.status_code == 200
     assert agent.json()["state"] == "ready"

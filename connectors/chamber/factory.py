@@ -5,7 +5,7 @@
 Key                 Default     Meaning
 ==================  ==========  ===================================================
 CHAMBER_BACKEND     ``http``    ``http``, or ``memory`` (tests, no network)
-CHAMBER_URL         (required)  base URL, e.g. ``http://127.0.0.1:8040``
+CHAMBER_URL         (required)  base URL, e.g. ``http://127.0.0.1:8050``
 CHAMBER_API_KEY     (required)  sent as ``X-API-Key``
 CHAMBER_TIMEOUT     ``5``       seconds per connect / read
 CHAMBER_RETRIES     ``2``       extra attempts on transport failure / 5xx

@@ -1,7 +1,7 @@
 """Chamber of commerce simulator: the chamber's API over HTTP, seeded from
 ``establishments.json``, certifying letters with a key of its own.
 
-Run ``python -m connectors.chamber.simulator --port 8040``; it prints the establishments,
+Run ``python -m connectors.chamber.simulator --port 8050``; it prints the establishments,
 their owners and the letters it certified. Besides the API the provider uses
 (``http_client.py``) it offers what the chamber's counter does: ``POST /v1/letters``
 certifies a new letter (``{"cr_number", "owner_national_id", "agent_national_id",
@@ -138,7 +138,7 @@ def create_app(directory: ChamberDirectory, control: Control, *, api_key: str) -
 @dataclass(frozen=True)
 class ChamberSimulatorConfig:
     host: str = "127.0.0.1"
-    port: int = 8040
+    port: int = 8050
     api_key: str = DEV_API_KEY
     data: Path = ESTABLISHMENTS_FILE
     key_file: Path | None = None  # a private JWK kept across restarts (made if missing)
@@ -204,7 +204,7 @@ def parse_args(argv=None) -> ChamberSimulatorConfig:
     parser = argparse.ArgumentParser(prog="python -m connectors.chamber.simulator",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=env("CHAMBER_SIMULATOR_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(env("CHAMBER_SIMULATOR_PORT", "8040")))
+    parser.add_argument("--port", type=int, default=int(env("CHAMBER_SIMULATOR_PORT", "8050")))
     parser.add_argument("--api-key", default=env("CHAMBER_API_KEY", DEV_API_KEY))
     parser.add_argument("--data", type=Path,
                         default=Path(env("CHAMBER_DATA", str(ESTABLISHMENTS_FILE))))

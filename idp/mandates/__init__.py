@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 CHAMBER = "idp.chamber"
 NOTIFIER = "idp.notifier"  # an SmsGateway for notices; default: the SMS login's gateway
 # The chamber simulator's development settings (docs/mandates.md); test values, not secrets.
-DEVELOPMENT_SETTINGS = {"CHAMBER_BACKEND": "http", "CHAMBER_URL": "http://127.0.0.1:8040",
+DEVELOPMENT_SETTINGS = {"CHAMBER_BACKEND": "http", "CHAMBER_URL": "http://127.0.0.1:8050",
                         "CHAMBER_API_KEY": "dev-chamber-key"}
 
 
