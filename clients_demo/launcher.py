@@ -44,7 +44,7 @@ class AppSpec:
 
 APPS = (
     AppSpec("labour", "clients_demo.labour", "demo-labour", "Labour office e-services",
-            "الخدمات الإلكترونية لمكتب العمل", 1),
+            "الخدمات الإلكترونية لمكتب العمل", 1, ("openid", "profile", "establishment")),
     AppSpec("manpower", "clients_demo.manpower", "demo-manpower", "Manpower licensing",
             "تراخيص القوى العاملة", 2, ("openid", "profile", "national_id")),
     AppSpec("hr", "clients_demo.hr", "demo-hr", "HR platform for government employees",
