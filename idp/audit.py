@@ -31,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
 from .models import AuditEvent
+from .models.types import utcnow
 
 log = logging.getLogger("idp.audit")
 
@@ -42,6 +43,7 @@ CLIENT_AUTH_ENDPOINTS = {"oauth.token": "token", "oauth.introspect": "introspect
                          "oauth.revoke": "revocation",
                          "ciba.backchannel_authentication": "backchannel_authentication"}
 REQUEST_LOGGERS = ("werkzeug", "gunicorn.access")
+INSERT = db.insert(AuditEvent.__table__)
 
 
 def init_app(app):
@@ -86,13 +88,12 @@ def record(event, outcome="success", subject=None, client_id=None, now=None, **d
     if has_request_context():
         ip = request.remote_addr
         request_id = g.get("request_id")
-    row = AuditEvent(event=event, outcome=outcome, subject=_clip(subject),
-                     client_id=_clip(client_id), ip=ip, request_id=request_id, detail=detail)
-    if now is not None:
-        row.at = now
-    db.session.add(row)
-    log.info("%s %s subject=%r client=%r %s", event, outcome, row.subject, row.client_id,
-             detail)
+    subject, client_id = _clip(subject), _clip(client_id)
+    # One Core INSERT, executed at once in the caller's transaction (no ORM unit of work).
+    db.session.execute(INSERT, {
+        "at": now or utcnow(), "event": event, "outcome": outcome, "subject": subject,
+        "client_id": client_id, "ip": ip, "request_id": request_id, "detail": detail})
+    log.info("%s %s subject=%r client=%r %s", event, outcome, subject, client_id, detail)
 
 
 def request_id():

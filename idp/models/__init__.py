@@ -1,5 +1,6 @@
 """Storage: the models and the only functions that query them."""
 
+from . import sqlite  # noqa: F401  (SQLite connection settings)
 from .accounts import Account
 from .audit import AuditEvent
 from .centres import AssistedWork

@@ -24,7 +24,10 @@ class Account(db.Model):
         return self.sub
 
 
+_BY_SUB = db.select(Account).where(Account.sub == db.bindparam("sub"))
+
+
 def find_account(sub):
     if not isinstance(sub, str):
         return None
-    return db.session.execute(db.select(Account).filter_by(sub=sub)).scalar_one_or_none()
+    return db.session.execute(_BY_SUB, {"sub": sub}).scalar_one_or_none()

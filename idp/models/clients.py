@@ -103,10 +103,12 @@ class Client(db.Model, ClientMixin):
         }
 
 
+# Hot-path lookups are built once; SQLAlchemy then reuses their compiled form.
+_BY_CLIENT_ID = db.select(Client).where(Client.client_id == db.bindparam("client_id"))
+
+
 def find_client(client_id):
     # PostgreSQL text cannot hold NUL: such an id names no client and must not reach a query.
     if not isinstance(client_id, str) or len(client_id) > 64 or "\x00" in client_id:
         return None
-    return db.session.execute(
-        db.select(Client).filter_by(client_id=client_id)
-    ).scalar_one_or_none()
+    return db.session.execute(_BY_CLIENT_ID, {"client_id": client_id}).scalar_one_or_none()

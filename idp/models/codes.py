@@ -3,6 +3,7 @@ redirect_uri. A used code is kept until it expires so a replay can be detected."
 
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin
 from sqlalchemy import JSON
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from .types import UTCDateTime
@@ -49,18 +50,30 @@ class AuthorizationCode(db.Model, AuthorizationCodeMixin):
         return list(self.amr or [])
 
 
+def add_code(**columns):
+    """Store a new code (one Core INSERT, see tokens.py)."""
+    db.session.execute(db.insert(AuthorizationCode.__table__), columns)
+
+
 def find_code(code):
     if not isinstance(code, str) or len(code) > 256:
         return None
     return db.session.get(AuthorizationCode, digest(code))
 
 
-def claim_code(code_row, now):
-    """Mark a code used; False when another request used it first (atomic)."""
+def claim_code(code_row, now, family_id):
+    """Mark a code used, naming the token family it is exchanged for (revoked if the code is
+    replayed); False when another request used it first (atomic)."""
+    table = AuthorizationCode.__table__
     result = db.session.execute(
-        db.update(AuthorizationCode)
-        .where(AuthorizationCode.code_digest == code_row.code_digest)
-        .where(AuthorizationCode.used_at.is_(None))
-        .values(used_at=now)
+        db.update(table)
+        .where(table.c.code_digest == code_row.code_digest)
+        .where(table.c.used_at.is_(None))
+        .values(used_at=now, family_id=family_id)
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    # The loaded row says what the table says.
+    set_committed_value(code_row, "used_at", now)
+    set_committed_value(code_row, "family_id", family_id)
+    return True

@@ -18,9 +18,13 @@ class Consent(db.Model):
     granted_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
 
+_BY_SUBJECT_AND_CLIENT = db.select(Consent).where(
+    Consent.subject == db.bindparam("subject"), Consent.client_id == db.bindparam("client_id"))
+
+
 def find_consent(subject, client_id):
     return db.session.execute(
-        db.select(Consent).filter_by(subject=subject, client_id=client_id)
+        _BY_SUBJECT_AND_CLIENT, {"subject": subject, "client_id": client_id}
     ).scalar_one_or_none()
 
 

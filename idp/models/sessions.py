@@ -41,12 +41,15 @@ class SessionClient(db.Model):
     client_id = db.Column(db.String(64), primary_key=True)
 
 
+_BY_COOKIE = db.select(LoginSession).where(LoginSession.cookie_digest == db.bindparam("digest"))
+_CLIENT_OF_SESSION = db.select(SessionClient.sid).where(
+    SessionClient.sid == db.bindparam("sid"), SessionClient.client_id == db.bindparam("client_id"))
+
+
 def find_session_by_cookie(cookie):
     if not isinstance(cookie, str) or len(cookie) > 128:
         return None
-    return db.session.execute(
-        db.select(LoginSession).filter_by(cookie_digest=digest(cookie))
-    ).scalar_one_or_none()
+    return db.session.execute(_BY_COOKIE, {"digest": digest(cookie)}).scalar_one_or_none()
 
 
 def find_session(sid):
@@ -54,7 +57,8 @@ def find_session(sid):
 
 
 def record_session_client(sid, client_id):
-    if db.session.get(SessionClient, (sid, client_id)) is None:
+    known = db.session.execute(_CLIENT_OF_SESSION, {"sid": sid, "client_id": client_id}).first()
+    if known is None:
         db.session.add(SessionClient(sid=sid, client_id=client_id))
 
 

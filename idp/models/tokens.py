@@ -3,6 +3,7 @@ client_credentials request) led to; revoking the family revokes all of it."""
 
 from authlib.oauth2.rfc6749 import TokenMixin
 from sqlalchemy import JSON
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from .types import UTCDateTime
@@ -108,6 +109,22 @@ class RefreshToken(_Grant, db.Model):
         return self.scope
 
 
+# Tokens are written once, when issued, with single Core INSERTs: the ORM's unit of work
+# would cost more than the statement itself on the token endpoint's hot path.
+
+
+def add_family(**columns):
+    db.session.execute(db.insert(TokenFamily.__table__), columns)
+
+
+def add_access_token(**columns):
+    db.session.execute(db.insert(AccessToken.__table__), columns)
+
+
+def add_refresh_token(**columns):
+    db.session.execute(db.insert(RefreshToken.__table__), columns)
+
+
 def find_access_token(jti):
     return db.session.get(AccessToken, jti) if isinstance(jti, str) else None
 
@@ -120,13 +137,17 @@ def find_refresh_token(token):
 
 def claim_refresh_token(row, now):
     """Mark a refresh token rotated; False when another request rotated it first."""
+    table = RefreshToken.__table__
     result = db.session.execute(
-        db.update(RefreshToken)
-        .where(RefreshToken.token_digest == row.token_digest)
-        .where(RefreshToken.rotated_at.is_(None))
+        db.update(table)
+        .where(table.c.token_digest == row.token_digest)
+        .where(table.c.rotated_at.is_(None))
         .values(rotated_at=now)
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    set_committed_value(row, "rotated_at", now)  # the loaded row says what the table says
+    return True
 
 
 def revoke_family(family_id, reason, now):

@@ -56,8 +56,7 @@ from ..authn import registry
 from ..authn.assurance import is_known
 from ..authn.assurance import satisfies
 from ..extensions import db
-from ..models import AuthorizationCode
-from ..models.clients import find_client
+from ..models.codes import add_code
 from ..models.consents import find_consent
 from ..models.sessions import record_session_client
 from ..models.types import digest
@@ -72,6 +71,7 @@ from .claims import scopes_reached
 from .keys import InvalidJwtError
 from .keys import key_ring
 from .server import authorization_server
+from .server import request_client
 from .transactions import TransactionTooLargeError
 from .transactions import close_transaction
 from .transactions import get_transaction
@@ -119,7 +119,7 @@ def check_client(params):
         _refuse(InvalidRequestError("Parameters may not contain control characters."))
     if "client_id" not in params:
         _refuse(InvalidClientError(description="Missing 'client_id' parameter."))
-    client = find_client(params["client_id"])
+    client = request_client(params["client_id"])
     if client is None:
         _refuse(InvalidClientError(description="The client does not exist on this server."))
     redirect_uri = params.get("redirect_uri")
@@ -308,24 +308,24 @@ def needs_consent(request, session, tx):
 def _issue_code(request, session, params, now):
     client = request["client"]
     code = secrets.token_urlsafe(32)
-    db.session.add(
-        AuthorizationCode(
-            code_digest=digest(code),
-            client_id=client.client_id,
-            redirect_uri=request["redirect_uri"],
-            scope=request["scope"],
-            subject=session.subject,
-            sid=session.sid,
-            nonce=params.get("nonce"),
-            claims=request["claims"],
-            code_challenge=params["code_challenge"],
-            code_challenge_method=params["code_challenge_method"],
-            auth_time=session.auth_time,
-            acr=session.acr,
-            amr=list(session.amr or []),
-            delegation=request["delegation"],
-            expires_at=now + timedelta(seconds=current_app.config["IDP_CODE_TTL"]),
-        )
+    add_code(
+        code_digest=digest(code),
+        client_id=client.client_id,
+        redirect_uri=request["redirect_uri"],
+        scope=request["scope"],
+        subject=session.subject,
+        sid=session.sid,
+        nonce=params.get("nonce"),
+        claims=request["claims"],
+        code_challenge=params["code_challenge"],
+        code_challenge_method=params["code_challenge_method"],
+        auth_time=session.auth_time,
+        acr=session.acr,
+        amr=list(session.amr or []),
+        delegation=request["delegation"],
+        expires_at=now + timedelta(seconds=current_app.config["IDP_CODE_TTL"]),
+        used_at=None,
+        family_id=None,
     )
     record_session_client(session.sid, client.client_id)
     audit.record("authorize", subject=session.subject, client_id=client.client_id)

@@ -23,6 +23,7 @@ from .tokens import GrantContext
 from .tokens import context_from
 from .tokens import issue_tokens
 from .tokens import new_family
+from .tokens import new_family_id
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
@@ -40,7 +41,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         row = find_code(code)
         if row is None or row.client_id != client.client_id:
             return None
-        if row.used_at is not None or not claim_code(row, now):
+        if row.used_at is not None or not claim_code(row, now, new_family_id()):
             # RFC 6749 §4.1.2: a reused code revokes what it was exchanged for.
             db.session.rollback()
             row = find_code(code)
@@ -73,15 +74,14 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         code = self.request.authorization_code
         ctx = context_from(code)
         ctx.session_expires_at = self.session_expires_at
-        family = new_family(self.client, ctx, now)
-        code.family_id = family.id
+        family_id = new_family(self.client, ctx, now)  # the id the claimed code names
         token = issue_tokens(self.client, ctx, include_refresh_token, now)
         if "openid" in scope_to_list(ctx.scope):
             token["id_token"] = issue_id_token(
                 self.client, ctx, token["access_token"], code.nonce, now
             )
         audit.record("token_issued", subject=ctx.subject, client_id=self.client.client_id,
-                     grant_type="authorization_code", family=family.id)
+                     grant_type="authorization_code", family=family_id)
         db.session.commit()
         return token
 

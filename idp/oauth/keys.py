@@ -65,6 +65,7 @@ class KeyRing:
         self._loaded_at = 0.0
         self._active = {}
         self._published = []
+        self._key_set = KeySet([])
         self._lock = threading.Lock()
 
     @property
@@ -107,6 +108,8 @@ class KeyRing:
                 for r in rows
                 if r.state in (NEXT, ACTIVE) or (r.publish_until and r.publish_until > now)
             ]
+            # Parsed once per refresh, not per verification.
+            self._key_set = KeySet.import_key_set({"keys": self._published})
             self._loaded_at = time.monotonic()
 
     def invalidate(self):
@@ -137,8 +140,7 @@ class KeyRing:
         """Decode a JWT this provider signed; signature, kid and typ checked, claims not."""
         self._refresh()
         try:
-            key_set = KeySet.import_key_set({"keys": self._published})
-            decoded = jwt.decode(token, key_set, registry=VERIFY_REGISTRY)
+            decoded = jwt.decode(token, self._key_set, registry=VERIFY_REGISTRY)
         except (JoseError, ValueError, TypeError) as error:
             raise InvalidJwtError(str(error)) from error
         if typ is not None and decoded.header.get("typ") != typ:

@@ -15,6 +15,7 @@ from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from flask import current_app
+from flask import g
 from flask import request as flask_request
 
 from ..models.clients import find_client
@@ -122,7 +123,7 @@ def _basic_credentials(header):
 def init_app(app):
     authorization_server = AuthorizationServer()
     app.extensions["idp.authorization_server"] = authorization_server
-    authorization_server.init_app(app, query_client=find_client, save_token=_saved_on_issue)
+    authorization_server.init_app(app, query_client=request_client, save_token=_saved_on_issue)
     authorization_server.register_client_auth_method("private_key_jwt", PrivateKeyJwt())
     authorization_server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge()])
     authorization_server.register_grant(RefreshTokenGrant)
@@ -140,6 +141,17 @@ def init_app(app):
     ciba.init_app(app)
     endpoints.init_app(app)
     logout.init_app(app)
+
+
+def request_client(client_id):
+    """The client named by this request, read once per request: the authorization endpoint
+    and Authlib's checks behind it both ask for it."""
+    if not isinstance(client_id, str):
+        return find_client(client_id)
+    clients = g.setdefault("oauth_clients", {})
+    if client_id not in clients:
+        clients[client_id] = find_client(client_id)
+    return clients[client_id]
 
 
 def _saved_on_issue(token, request):

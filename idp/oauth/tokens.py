@@ -9,10 +9,9 @@ from datetime import timedelta
 from authlib.oauth2.rfc6749 import scope_to_list
 from flask import current_app
 
-from ..extensions import db
-from ..models import AccessToken
-from ..models import RefreshToken
-from ..models import TokenFamily
+from ..models.tokens import add_access_token
+from ..models.tokens import add_family
+from ..models.tokens import add_refresh_token
 from ..models.types import digest
 from ..models.types import new_secret
 from .keys import key_ring
@@ -38,18 +37,26 @@ class GrantContext:
     session_expires_at: object = None
 
 
+def new_family_id():
+    return secrets.token_urlsafe(18)
+
+
 def new_family(client, ctx, now):
+    """Store the token family of ctx: ctx.family_id when one was reserved (the code grant
+    names it as it claims the code), else a new one. Returns its id, also ctx.family_id."""
     offline = OFFLINE_ACCESS in scope_to_list(ctx.scope)
-    family = TokenFamily(
-        id=secrets.token_urlsafe(18),
+    family_id = ctx.family_id or new_family_id()
+    add_family(
+        id=family_id,
         client_id=client.client_id,
         subject=ctx.subject,
         sid=None if offline else ctx.sid,
         created_at=now,
+        revoked_at=None,
+        revoked_reason=None,
     )
-    db.session.add(family)
-    ctx.family_id = family.id
-    return family
+    ctx.family_id = family_id
+    return family_id
 
 
 def issue_tokens(client, ctx, include_refresh_token, now):
@@ -75,12 +82,10 @@ def issue_tokens(client, ctx, include_refresh_token, now):
         claims.update({k: v for k, v in authentication.items() if v is not None})
         claims.update(stated)
     access_token = key_ring().sign(claims, cfg["IDP_ACCESS_TOKEN_ALG"], typ="at+jwt")
-    db.session.add(
-        AccessToken(
-            jti=jti,
-            family_id=ctx.family_id,
-            **_grant_columns(client, ctx, now, now + timedelta(seconds=ttl)),
-        )
+    add_access_token(
+        jti=jti,
+        family_id=ctx.family_id,
+        **_grant_columns(client, ctx, now, now + timedelta(seconds=ttl)),
     )
     token = {
         "token_type": "Bearer",
@@ -107,7 +112,8 @@ def _issue_refresh_token(client, ctx, now):
     value = new_secret()
     columns = _grant_columns(client, ctx, now, expires_at)
     columns["scope"] = scope
-    db.session.add(RefreshToken(token_digest=digest(value), family_id=ctx.family_id, **columns))
+    add_refresh_token(token_digest=digest(value), family_id=ctx.family_id, rotated_at=None,
+                      **columns)
     return value
 
 
@@ -124,6 +130,7 @@ def _grant_columns(client, ctx, now, expires_at):
         "delegation": ctx.delegation,
         "issued_at": now,
         "expires_at": expires_at,
+        "revoked_at": None,
     }
 
 
