@@ -6,6 +6,7 @@ process-wide lock; after a fork the library is loaded afresh in the child."""
 import hashlib
 import os
 import threading
+import time
 
 import pkcs11
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -14,12 +15,20 @@ from pkcs11 import Attribute
 from pkcs11 import KeyType
 from pkcs11 import Mechanism
 from pkcs11 import ObjectClass
+from pkcs11.exceptions import GeneralError
+from pkcs11.exceptions import NoSuchToken
 from pkcs11.exceptions import PKCS11Error
+from pkcs11.exceptions import TokenNotPresent
 from pkcs11.util.ec import encode_ec_public_key
 from pkcs11.util.ec import encode_named_curve_parameters
 from pkcs11.util.rsa import encode_rsa_public_key
 
 ED25519_OID = "1.3.101.112"
+# SoftHSM2 may leave out of its slot list, or fail to describe, a token that another process
+# is opening at that very moment (workers starting at once): try again a few times. A wrong
+# PIN is never retried.
+OPEN_ATTEMPTS = 5
+TRANSIENT = (NoSuchToken, TokenNotPresent, GeneralError)
 # Signing keys never leave the token, whatever the token's own defaults are.
 PRIVATE_TEMPLATE = {Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False}
 
@@ -48,12 +57,21 @@ class Token:
             lib = pkcs11.lib(self.module)
             if self._pid is not None:
                 lib.reinitialize()
-            token = lib.get_token(token_label=self.label)
-            self._session = token.open(user_pin=self._pin, rw=True)
+            self._session = self._open_session(lib)
         except (PKCS11Error, RuntimeError) as error:
             raise TokenError(f"cannot open token {self.label!r}: {type(error).__name__}") from error
         self._pid, self._keys = os.getpid(), {}
         return self._session
+
+    def _open_session(self, lib):
+        for attempt in range(1, OPEN_ATTEMPTS + 1):
+            try:
+                return lib.get_token(token_label=self.label).open(user_pin=self._pin, rw=True)
+            except TRANSIENT:
+                if attempt == OPEN_ATTEMPTS:
+                    raise
+            time.sleep(0.1 * attempt)
+            lib.reinitialize()  # the slots are read again
 
     def generate(self, alg, key_id):
         """Make a key pair for a JWS alg in the token; returns the public key
