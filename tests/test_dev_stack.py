@@ -28,8 +28,8 @@ CLEARED = ("IDP_", "PKCS11_", "PKI_", "OTP_", "SMS_", "CIVIL_REGISTRY_", "MSSP_"
 CLEARED_EXACT = ("SECRET_KEY", "SOFTHSM2_CONF", "DISPLAY", "WAYLAND_DISPLAY")
 RUNNING = re.compile(r"^Bawaba is running: (http://\S+?)/?$", re.MULTILINE)
 PROGRAMS = {"simulators": "connectors.simulators", "mssp": "connectors.mssp.simulator",
-            "chamber": "connectors.chamber.simulator", "card agent": "bawaba-card-agent", "provider": "idp run",
-            "demo": "clients_demo.launcher"}
+            "chamber": "connectors.chamber.simulator", "card agent": "bawaba-card-agent",
+            "provider": "idp run", "demo": "clients_demo.launcher"}
 AHMED = {"national_id": "10293847", "date_of_birth": "1985-03-14", "mobile": "+96891234567"}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 START_WAIT = 300  # seconds; a bound for slow machines, never asserted
@@ -291,6 +291,9 @@ def test_a_second_start_reuses_the_instance_and_a_dying_process_stops_all(start_
 
 def test_a_port_in_use_is_named_before_anything_starts(start_stack, stack_env):
     with socket.socket() as taken:
+        # The earlier stacks' connections may leave the port in TIME_WAIT; a listener is
+        # what makes it taken.
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         taken.bind(("127.0.0.1", int(stack_env["IDP_PORT"])))
         taken.listen()
         stack = start_stack()
