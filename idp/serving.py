@@ -12,6 +12,8 @@ has the measurements behind the default."""
 
 import functools
 import logging
+import os
+import signal
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -155,21 +157,14 @@ def serve_granian(bind, workers, threads, config):
         respawn_failed_workers=True,
         workers_kill_timeout=30,  # a worker stuck in a request does not hold up a shutdown
     )
+    # A forked Granian worker inherits the master's SIGTERM/SIGINT handlers, which only set
+    # flags in the master's memory, until it installs its own after loading: a stop sent
+    # while the worker starts would be lost and the worker killed 30 s later. Nothing is in
+    # flight before then, so such a stop may end the worker at once.
+    os.register_at_fork(after_in_child=_stop_on_signals_until_serving)
     server.serve(target_loader=functools.partial(worker_app, config), wrap_loader=False)
 
 
-def serve_gunicorn(bind, workers, threads, config):
-    _Server(
-        {
-            "bind": bind,
-            "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread" if threads > 1 else "sync",
-            "accesslog": None,
-            "errorlog": "-",
-            "timeout": 30,
-            "keepalive": 5,
-            "proc_name": "bawaba",
-        },
-        config,
-    ).run()
+def _stop_on_signals_until_serving():
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

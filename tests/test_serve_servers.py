@@ -81,7 +81,7 @@ def test_each_server_serves_the_provider(app, database_url, token_config, tmp_pa
             assert wrong.json()["error"] == "invalid_client"
     finally:
         process.terminate()
-        returncode = process.wait(timeout=30)
+        returncode = process.wait(timeout=90)  # beyond the workers' kill timeout
     assert returncode == 0, log.read_text()
     assert "Traceback" not in log.read_text()
 
@@ -94,3 +94,27 @@ def test_an_unknown_server_is_refused(app, database_url, token_config, tmp_path)
     assert "Error: not starting: IDP_WSGI_SERVER must be one of: granian, gunicorn" \
         in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("server", ["granian", "gunicorn"])
+def test_a_stop_while_workers_are_starting_is_not_lost(app, database_url, token_config,
+                                                        tmp_path, server):
+    port = _free_port()
+    env = _environment(database_url, token_config, tmp_path,
+                       IDP_ISSUER=f"http://127.0.0.1:{port}", IDP_WSGI_SERVER=server)
+    log = tmp_path / "server.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen([IDP, "serve", "--bind", f"127.0.0.1:{port}",
+                                    "--workers", "2"],
+                                   env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(600):  # the workers exist but are still making the application
+            if process.poll() is not None or len(_children(process.pid)) == 2:
+                break
+            time.sleep(0.05)
+    finally:
+        process.terminate()
+        returncode = process.wait(timeout=90)
+    assert returncode == 0, log.read_text()
+    assert "Killing worker" not in log.read_text()  # Granian's words when a worker ignored it
+    assert "Traceback" not in log.read_text()
