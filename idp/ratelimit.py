@@ -1,8 +1,9 @@
 """Rate limits on the endpoints worth hammering: the token endpoint per client and per
 address, the authorization endpoint and login forms per address, introspection and
-revocation per client, userinfo per address (IDP_RATELIMIT_RULES). Counting is the
-`limits` library's moving window (the engine of Flask-Limiter); the limits of each endpoint
-are resolved once at start, so a request no rule covers costs a dictionary lookup.
+revocation per client, userinfo per address (IDP_RATELIMIT_RULES, in the `limits`
+library's notation). Counting is a moving window, every rule of a request in one step
+(ratelimit_windows.py); the limits of each endpoint are resolved once at start, so a
+request no rule covers costs a dictionary lookup.
 
 A limited request gets HTTP 429 (RFC 6585 §4) with `Retry-After` (RFC 9110 §10.2.3); API
 clients read `{"error": "slow_down", ...}`. RFC 6749 has no error code for this. `slow_down`
@@ -27,21 +28,19 @@ import time
 
 from flask import g
 from flask import request
-from limits import parse
 from limits import parse_many
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
 from . import audit
 from .authn import registry
 from .config import DEFAULTS
 from .extensions import db
+from .ratelimit_windows import windows_from_url
 
 log = logging.getLogger(__name__)
 
 DESCRIPTION = "Too many requests. Retry after the number of seconds in Retry-After."
-AUDIT_ONCE = parse("1 per minute")
+AUDIT_ONCE_SECONDS = 60  # a breach is audited once per rule, key and minute
 LOGIN = None  # stands for "a login form POST" in RULES
 
 
@@ -73,15 +72,14 @@ class RateLimitExceededError(TooManyRequests):
 
 class RateLimiter:
     """The limits of each endpoint, resolved once at start. A request is checked against
-    each limit that applies to it, shortest window first, stopping at the first breach.
-    A per-client limit is tested before the request and counted after it, unless the
-    response is a 401 (the client did not authenticate) or a 429."""
+    every limit that applies to it in one step (ratelimit_windows.py), shortest window
+    first; the first full one refuses it. A per-client hit is taken back after a 401 (the
+    client did not authenticate)."""
 
     def __init__(self, config):
         limits = _limits(config)
-        self.storage = storage_from_string(config["IDP_RATELIMIT_STORAGE_URI"])
-        self.strategy = MovingWindowRateLimiter(self.storage)
         self.prefix = config["IDP_RATELIMIT_KEY_PREFIX"]
+        self.windows = windows_from_url(config["IDP_RATELIMIT_STORAGE_URI"], self.prefix)
         self.by_endpoint = {}
         self.login = []
         for name, (endpoints, key) in RULES.items():
@@ -93,10 +91,10 @@ class RateLimiter:
                     self.by_endpoint.setdefault(endpoint, []).extend(checks)
         # Shortest window first; rules of the same window in the order of RULES.
         for checks in (self.login, *self.by_endpoint.values()):
-            checks.sort(key=lambda check: check[0].GRANULARITY.seconds)
+            checks.sort(key=lambda check: check[0].get_expiry())
 
     def reset(self):
-        self.storage.reset()
+        self.windows.reset()
 
     def check(self):
         checks = self.by_endpoint.get(request.endpoint)
@@ -104,31 +102,32 @@ class RateLimiter:
             checks = self.login
         if not checks:
             return
-        deferred = []
+        keys, windows, per_client = [], [], []
         for item, name, key in checks:
-            args = [self.prefix, key(), name] if self.prefix else [key(), name]
+            value = key()
+            window = f"{self.prefix}/{name}/{value}"
+            keys.append(value)
+            windows.append((window, item.amount, item.get_expiry()))
             if key is client_key:
-                deferred.append((item, args))
-                allowed = self.strategy.test(item, *args)
-            else:
-                allowed = self.strategy.hit(item, *args)
-            if not allowed:
-                g.rate_limit_breached = (item, args)
-                log.info("ratelimit %s (%s) exceeded at endpoint: %s", item, args[-2], name)
-                _audit_breach(self, item, args)
-                raise RateLimitExceededError()
-        g.rate_limit_deferred = deferred
+                per_client.append(window)
+        now = time.time()
+        breach = self.windows.acquire(windows, now)
+        if breach is not None:
+            item, name, _ = checks[breach.index]
+            g.rate_limit_retry_after = max(1, math.ceil(breach.retry_at - now))
+            log.info("ratelimit %s (%s) exceeded at endpoint: %s", item, name, request.endpoint)
+            _audit_breach(self, item, name, keys[breach.index])
+            raise RateLimitExceededError()
+        g.rate_limit_per_client = per_client
 
     def count_after(self, response):
-        """Count the per-client limits of a request whose client authenticated."""
-        if response.status_code not in (401, 429):
-            for item, args in g.pop("rate_limit_deferred", ()):
-                self.strategy.hit(item, *args)
-        breached = g.get("rate_limit_breached")
-        if response.status_code == 429 and breached is not None:
-            item, args = breached
-            reset = self.strategy.get_window_stats(item, *args).reset_time
-            response.headers["Retry-After"] = str(max(1, math.ceil(reset - time.time())))
+        """Take back the per-client hits of a request whose client did not authenticate."""
+        if response.status_code == 401:
+            for key in g.pop("rate_limit_per_client", ()):
+                self.windows.release(key)
+        retry_after = g.get("rate_limit_retry_after")
+        if response.status_code == 429 and retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
         return response
 
 
@@ -167,9 +166,9 @@ def _limits(config):
     return limits
 
 
-def _audit_breach(limiter, item, args):
-    *_, key, name = args
-    if limiter.strategy.hit(AUDIT_ONCE, "audited", *args):
+def _audit_breach(limiter, item, name, key):
+    once = (f"{limiter.prefix}/audited/{name}/{key}", 1, AUDIT_ONCE_SECONDS)
+    if limiter.windows.acquire([once], time.time()) is None:
         by_client = RULES[name][1] is client_key and key != "-"
         audit.record("rate_limited", "failure", client_id=key if by_client else None, rule=name,
                      limit=str(item), endpoint=request.endpoint)

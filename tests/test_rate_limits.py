@@ -54,9 +54,8 @@ def _dispose(app):
         db.session.remove()
         db.engine.dispose()
     limiter = app.extensions.get("idp.limiter")
-    client = getattr(limiter.storage, "storage", None) if limiter else None
-    if hasattr(client, "close"):  # the Redis connection pool
-        client.close()
+    if limiter:
+        limiter.windows.close()  # the Redis connection pool
 
 
 @pytest.fixture(scope="module")

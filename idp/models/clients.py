@@ -1,6 +1,7 @@
 """Registered relying parties (OpenID Connect Dynamic Client Registration 1.0 §2 metadata)."""
 
 import hmac
+import secrets
 
 from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oauth2.rfc6749 import scope_to_list
@@ -40,6 +41,12 @@ class Client(db.Model, ClientMixin):
     backchannel_client_notification_endpoint = db.Column(db.Text)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     secret_rotated_at = db.Column(UTCDateTime)
+    # New at every insert and update (a random stamp, so that a client deleted and
+    # registered again under the same client_id never repeats one): client_cache.py.
+    version = db.Column(db.String(32), nullable=False)
+
+    __mapper_args__ = {"version_id_col": version,
+                       "version_id_generator": lambda _: secrets.token_hex(16)}
 
     @property
     def is_public(self):

@@ -18,6 +18,7 @@ from flask import current_app
 from flask import g
 from flask import request as flask_request
 
+from ..models.client_cache import cached_client
 from ..models.clients import find_client
 from .ciba_grant import CibaGrant
 from .client_auth import PrivateKeyJwt
@@ -144,13 +145,13 @@ def init_app(app):
 
 
 def request_client(client_id):
-    """The client named by this request, read once per request: the authorization endpoint
-    and Authlib's checks behind it both ask for it."""
+    """The client named by this request, read once per request (the authorization endpoint
+    and Authlib's checks behind it both ask for it) from the worker's copies."""
     if not isinstance(client_id, str):
         return find_client(client_id)
     clients = g.setdefault("oauth_clients", {})
     if client_id not in clients:
-        clients[client_id] = find_client(client_id)
+        clients[client_id] = cached_client(client_id)
     return clients[client_id]
 
 
