@@ -87,8 +87,31 @@ class PublishedCrl(db.Model):
     der = db.Column(db.LargeBinary, nullable=False)
 
 
+TRUSTED_ROLES = ("root", "issuing")
+_CA_RECORD = (db.select(IssuedCertificate.id)  # the authority's own certificate as issued
+              .where(IssuedCertificate.profile == Authority.role,
+                     IssuedCertificate.der == Authority.certificate_der))
+_TRUST = (
+    db.select(Authority.id, Authority.role, Authority.certificate_der,
+              _CA_RECORD.with_only_columns(IssuedCertificate.status).scalar_subquery(),
+              _CA_RECORD.with_only_columns(IssuedCertificate.revocation_reason)
+              .scalar_subquery(),
+              db.select(db.func.max(PublishedCrl.number))
+              .where(PublishedCrl.authority_id == Authority.id).scalar_subquery())
+    .where(Authority.role.in_(TRUSTED_ROLES)).order_by(Authority.id)
+)
+
+
 class CertificateStore:
     """Queries the certificate authority runs; the caller commits."""
+
+    def trust(self):
+        """What validators are built from, in one small query: per root and issuing CA,
+        (id, role, certificate DER, status and revocation reason of that certificate, number
+        of its latest CRL). Adding, removing, renewing, revoking or releasing a CA, or
+        publishing a CRL, changes the answer."""
+        rows = db.session.connection().execute(_TRUST).all()
+        return tuple(tuple(row) for row in rows)
 
     def authorities(self):
         return db.session.execute(db.select(Authority).order_by(Authority.id)).scalars().all()

@@ -35,6 +35,7 @@ from .signatures import scheme_for
 from .signatures import verify_signature
 
 MAX_RESPONSE = 10 * 1024 * 1024
+MAX_ISSUERS = 256  # issuer key hashes remembered
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,20 @@ class RevocationChecker:
         self.on_event = on_event or (lambda event, **detail: None)
         self._answers = {}  # (issuer key hash, serial) -> Status
         self._crls = {}  # url -> CertificateRevocationList
+        self._issuer_hashes = {}  # issuer certificate -> SHA-256 of its key
         self._lock = threading.Lock()
+
+    def forget(self):
+        """Drop every cached answer and CRL (the trusted CAs changed)."""
+        with self._lock:
+            self._answers.clear()
+            self._crls.clear()
+            self._issuer_hashes.clear()
 
     def check(self, certificate, issuer, now, bypass_cache=False):
         """The certificate's Status; raises CertificateRevokedError (CertificateOnHoldError)
         or RevocationUnknownError."""
-        key = (key_hash(issuer, hashlib.sha256), certificate.serial_number)
+        key = (self._issuer_key_hash(issuer), certificate.serial_number)
         with self._lock:
             cached = None if bypass_cache else self._answers.get(key)
         if cached is not None and now < cached.expires:
@@ -110,6 +119,16 @@ class RevocationChecker:
             self.on_event("revocation_fail_open", serial=serial, problems=detail)
             return Status("unknown", "none")
         raise RevocationUnknownError(f"certificate {serial}: {detail}")
+
+    def _issuer_key_hash(self, issuer):
+        digest = self._issuer_hashes.get(issuer)
+        if digest is None:
+            digest = key_hash(issuer, hashlib.sha256)
+            with self._lock:
+                if len(self._issuer_hashes) >= MAX_ISSUERS:
+                    self._issuer_hashes.clear()
+                self._issuer_hashes[issuer] = digest
+        return digest
 
     # OCSP
 

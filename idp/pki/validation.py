@@ -11,7 +11,8 @@ PKI profile, subjectAltName optional). Around it, in this order, cheap checks fi
 4. its certificate policy is the one the login method expects (a SIM certificate never
    passes as a card certificate, nor the reverse);
 5. a path to a trust anchor within `max_depth` intermediates, whose intermediate CAs carry
-   key identifiers and no non-critical policyConstraints;
+   key identifiers and no non-critical policyConstraints; the CA part of a path verified
+   before is reused and only the leaf verified against its issuing CA (links.py);
 6. every CA on the path below the anchor asserts that policy (or anyPolicy);
 7. revocation of every certificate below the anchor (revocation.py).
 Each failure raises its own ValidationError subclass."""
@@ -41,9 +42,13 @@ from .errors import WeakCertificateKeyError
 from .errors import WeakKeyError
 from .errors import WrongPolicyError
 from .errors import WrongPurposeError
+from .links import VerifiedLinks
 from .profiles import CLIENT_AUTH
 
 MAX_CERTIFICATE = 64 * 1024
+CA_POLICY = ExtensionPolicy.webpki_defaults_ca()
+END_ENTITY_POLICY = ExtensionPolicy.webpki_defaults_ee().may_be_present(
+    x509.SubjectAlternativeName, Criticality.AGNOSTIC, None)
 
 
 @dataclass(frozen=True)
@@ -85,14 +90,21 @@ def build_path(leaf, intermediates, anchors, now, max_depth, server_name=None):
     """The chain (leaf first) cryptography builds and verifies. For a client (the
     default) subjectAltName may be absent; with server_name the Web PKI server profile
     applies unchanged (used by the conformance tests)."""
-    builder = PolicyBuilder().store(Store(list(anchors))).time(now).max_chain_depth(max_depth)
+    return verify_path(leaf, intermediates, Store(list(anchors)), now, max_depth, server_name)
+
+
+def verify_path(leaf, intermediates, store, now, max_depth, server_name=None):
+    """build_path with the anchors' cryptography Store."""
+    builder = PolicyBuilder().store(store).time(now).max_chain_depth(max_depth)
     if server_name is not None:
         return builder.build_server_verifier(server_name).verify(leaf, list(intermediates))
-    end_entity = ExtensionPolicy.webpki_defaults_ee().may_be_present(
-        x509.SubjectAlternativeName, Criticality.AGNOSTIC, None)
-    builder = builder.extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(),
-                                         ee_policy=end_entity)
+    builder = builder.extension_policies(ca_policy=CA_POLICY, ee_policy=END_ENTITY_POLICY)
     return builder.build_client_verifier().verify(leaf, list(intermediates)).chain
+
+
+def verify_leaf(leaf, store, now):
+    """The leaf verified with the store's certificate, its issuing CA, as the only anchor."""
+    return verify_path(leaf, (), store, now, 0)
 
 
 class Validator:
@@ -104,6 +116,8 @@ class Validator:
         self.intermediates = [load_certificate(c) for c in intermediates]
         self.policy, self.max_depth, self.revocation = policy, max_depth, revocation
         self.key_usage, self.extended_key_usage = tuple(key_usage or ()), extended_key_usage
+        self.store = Store(self.anchors)
+        self.links = VerifiedLinks(verify_leaf)
 
     def validate(self, certificate, now, intermediates=(), bypass_cache=False):
         leaf = load_certificate(certificate)
@@ -112,7 +126,12 @@ class Validator:
         self.check_purpose(leaf)
         if self.policy is not None and self.policy not in _policies(leaf):
             raise WrongPolicyError(f"certificate policies {_policies(leaf)} lack {self.policy}")
-        chain = self.path(leaf, [*self.intermediates, *load_intermediates(intermediates)], now)
+        offered = load_intermediates(intermediates)
+        chain = None if offered else self.links.path(leaf, now)
+        if chain is None:
+            chain = self.path(leaf, [*self.intermediates, *offered], now)
+            if not offered:
+                self.links.remember(chain)
         if self.policy is not None:
             for ca in chain[1:-1]:
                 policies = _policies(ca)
@@ -124,9 +143,10 @@ class Validator:
         if self.revocation is not None:
             statuses = tuple(self.revocation.check(cert, issuer, now, bypass_cache)
                              for cert, issuer in zip(chain, chain[1:], strict=False))
-        return ValidatedCertificate(leaf, tuple(chain), _attribute(leaf, NameOID.SERIAL_NUMBER),
-                                    _attribute(leaf, NameOID.GIVEN_NAME),
-                                    _attribute(leaf, NameOID.SURNAME), statuses)
+        subject = leaf.subject
+        return ValidatedCertificate(leaf, tuple(chain), _attribute(subject, NameOID.SERIAL_NUMBER),
+                                    _attribute(subject, NameOID.GIVEN_NAME),
+                                    _attribute(subject, NameOID.SURNAME), statuses)
 
     def check_purpose(self, leaf):
         extensions = leaf.extensions
@@ -155,7 +175,7 @@ class Validator:
 
     def path(self, leaf, pool, now, server_name=None):
         try:
-            chain = build_path(leaf, pool, self.anchors, now, self.max_depth, server_name)
+            chain = verify_path(leaf, pool, self.store, now, self.max_depth, server_name)
         except VerificationError as error:
             detail = str(error)
         else:
@@ -229,6 +249,6 @@ def _policies(certificate):
     return [p.policy_identifier for p in value]
 
 
-def _attribute(certificate, oid):
-    values = certificate.subject.get_attributes_for_oid(oid)
+def _attribute(name, oid):
+    values = name.get_attributes_for_oid(oid)
     return values[0].value if values else None

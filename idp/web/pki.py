@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import logging
+import os
 from datetime import timedelta
 from functools import partial
 from urllib.parse import unquote
@@ -25,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..extensions import csrf
 from ..extensions import db
+from ..models.certificates import GOOD
 from ..models.certificates import CertificateStore
 from ..models.types import utcnow
 from ..pki import crl
@@ -33,6 +35,7 @@ from ..pki.ca import CertificateAuthority
 from ..pki.errors import HierarchyMissingError
 from ..pki.errors import PkiError
 from ..pki.hsm import TokenError
+from ..pki.kept_validators import KeptValidators
 from ..pki.profiles import find_profile
 from ..pki.revocation import RevocationChecker
 from ..pki.revocation import http_fetch
@@ -131,19 +134,37 @@ def revocation_checker():
 def validator(profile_name):
     """The validator a login method uses for certificates of one profile (card, sim):
     our root and any PKI_TRUST_ANCHORS, our issuing CAs as intermediates, the profile's
-    policy, revocation by OCSP with CRL fallback. The caller commits (fail-open audit)."""
+    policy, revocation by OCSP with CRL fallback. Kept per process while the CAs, their
+    status and CRLs, the anchor files and the depth stay the same (one small query per
+    call). The caller commits (fail-open audit)."""
     profile = find_profile(profile_name)
     cfg = current_app.config
-    authorities = CertificateStore().authorities()
-    anchors = [a.certificate for a in authorities if a.role == "root"]
-    for path in cfg["PKI_TRUST_ANCHORS"]:
-        with open(path, "rb") as pem:
-            anchors.extend(x509.load_pem_x509_certificates(pem.read()))
-    if not anchors:
-        raise HierarchyMissingError("no trust anchor: run `idp pki init` or set PKI_TRUST_ANCHORS")
-    intermediates = [a.certificate for a in authorities if a.role == "issuing"]
-    return Validator(anchors, profile.policy, intermediates, cfg["PKI_MAX_CHAIN_DEPTH"],
-                     revocation_checker())
+    rows = CertificateStore().trust()
+    files = tuple((path, *_stamp(path)) for path in cfg["PKI_TRUST_ANCHORS"])
+    depth = cfg["PKI_MAX_CHAIN_DEPTH"]
+    kept = current_app.extensions.setdefault("idp.pki.validators", KeptValidators())
+    checker = revocation_checker()
+
+    def build():
+        roots = [(der, status) for _, role, der, status, *_ in rows if role == "root"]
+        # A root revoked or on hold (its own record says so) anchors nothing.
+        anchors = [der for der, status in roots if status == GOOD]
+        for path in cfg["PKI_TRUST_ANCHORS"]:
+            with open(path, "rb") as pem:
+                anchors.extend(x509.load_pem_x509_certificates(pem.read()))
+        if not anchors:
+            raise HierarchyMissingError(
+                "no trust anchor: every root is revoked or on hold" if roots else
+                "no trust anchor: run `idp pki init` or set PKI_TRUST_ANCHORS")
+        intermediates = [der for _, role, der, *_ in rows if role == "issuing"]
+        return Validator(anchors, profile.policy, intermediates, depth, checker)
+
+    return kept.get(profile.name, (rows, files, depth), checker, build)
+
+
+def _stamp(path):
+    status = os.stat(path)
+    return status.st_mtime_ns, status.st_size
 
 
 def _audit_revocation_event(event, **detail):
