@@ -140,6 +140,8 @@ def main():
     parser.add_argument("--profile", action="store_true", help="pyinstrument report (wall)")
     parser.add_argument("--cprofile", type=int, default=0, metavar="N",
                         help="cProfile on CPU time: the N costliest functions")
+    parser.add_argument("--save-profile", metavar="FILE",
+                        help="with --cprofile, also write the profile for pstats/snakeviz")
     parser.add_argument("--memory", action="store_true", help="print RSS as it goes")
     parser.add_argument("--sql", action="store_true",
                         help="print the SQL statements of one iteration and stop")
@@ -188,6 +190,8 @@ def main():
             import pstats
 
             profiler.disable()
+            if args.save_profile:
+                profiler.dump_stats(args.save_profile)
             stats = pstats.Stats(profiler).strip_dirs()
             stats.sort_stats("tottime").print_stats(args.cprofile)
             stats.sort_stats("cumulative").print_stats(args.cprofile)

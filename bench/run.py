@@ -23,17 +23,27 @@ import time
 import urllib.request
 from pathlib import Path
 
+import ciba  # bench/ciba.py
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 REFERENCE = BENCH / "reference"
 SCENARIOS = ["discovery", "jwks", "client_credentials", "introspection", "refresh", "code_flow"]
+# Scenarios with a set-up of their own: CIBA against a target started with the MSSP
+# simulator (bench/ciba.py); PKI login validation in process (bench/pki.py, Bawaba only).
+SEPARATE = ["ciba", "pki_validation"]
+PKI_VARIANTS = ["pki_cached", "pki_uncached", "pki_raw", "pki_raw_with_ocsp"]
 # ES256 operations each scenario's iteration needs at the server: (signatures, verifications).
 CRYPTO = {
     "discovery": (0, 0), "jwks": (0, 0), "client_credentials": (1, 0),
     "introspection": (0, 1), "refresh": (1, 0), "code_flow": (2, 1),
 }
 TICKS = os.sysconf("SC_CLK_TCK")
-RULES = ("token", "token_ip", "authorize", "login", "introspect", "revoke", "userinfo")
+RULES = ("token", "token_ip", "authorize", "login", "introspect", "revoke", "userinfo",
+         "backchannel_authentication")
+# The floors (floors.py): Granian alone and Flask on it, answering with fixed bodies.
+FLOOR_SCENARIOS = ("discovery", "client_credentials")
+COMPARED = ("bawaba", "floor-")  # targets whose ratio to the reference is printed
 MEMORY_LIMIT_MB = 150  # RSS of one worker after the memory run (issue 9)
 
 
@@ -46,8 +56,9 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="idp serve --threads")
     parser.add_argument("--server", choices=("granian", "gunicorn"), default="granian",
                         help="IDP_WSGI_SERVER of the Bawaba targets")
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
-    parser.add_argument("--targets", default="bawaba-postgresql,bawaba-sqlite,reference")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS + SEPARATE))
+    parser.add_argument("--targets", default="bawaba-postgresql,bawaba-sqlite,reference,"
+                                             "floor-wsgi,floor-flask")
     parser.add_argument("--server-cpu", default="0", help="core(s) for the server")
     parser.add_argument("--load-cpu", default="1", help="core(s) for the load generator")
     parser.add_argument("--profile", action="store_true",
@@ -63,12 +74,17 @@ def main():
     print(json.dumps(machine()), flush=True)
     if args.memory:
         return memory(args)
-    scenarios = args.scenarios.split(",")
+    selected = args.scenarios.split(",")
+    scenarios = [s for s in selected if s not in SEPARATE]
     targets = args.targets.split(",")
     results, hsm = {}, None
     for target in targets:
+        if not scenarios:
+            break
         with start_target(target, args) as (base, pids, setup, database):
             for scenario in scenarios:
+                if target.startswith("floor-") and scenario not in FLOOR_SCENARIOS:
+                    continue
                 profile = None
                 if args.profile and target.startswith("bawaba"):
                     profile = BENCH / "results" / f"profile-{target}-{scenario}.txt"
@@ -78,6 +94,9 @@ def main():
                 print(json.dumps(result), flush=True)
             if hsm is None and target.startswith("bawaba"):
                 hsm = signing_cost(args.server_cpu, setup.parent)
+    pki_ratios = separate_scenarios(selected, targets, args, results)
+    scenarios += [s for s in selected if s == "ciba"]
+    scenarios += PKI_VARIANTS if "pki_validation" in selected else []
     ceilings = crypto_ceiling(args.server_cpu)
     if hsm:
         print(json.dumps(hsm), flush=True)
@@ -85,7 +104,7 @@ def main():
     for scenario in scenarios:
         line = {"scenario": scenario, "crypto_ceiling_iterations_per_cpu_s": ceilings.get(scenario)}
         reference = results.get(("reference", scenario))
-        for target in [t for t in targets if t.startswith("bawaba")]:
+        for target in [t for t in targets if t.startswith(COMPARED)]:
             ours = results.get((target, scenario))
             if ours and reference and reference["iterations_per_server_cpu_s"]:
                 line[f"ratio_{target}_per_core"] = round(
@@ -98,8 +117,36 @@ def main():
     out.mkdir(exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     with open(out / f"{stamp}.jsonl", "w") as f:
-        for value in [*results.values(), *lines]:
+        for value in [*results.values(), *lines, *pki_ratios]:
             f.write(json.dumps(value) + "\n")
+
+
+def separate_scenarios(selected, targets, args, results):
+    """CIBA on each target started for it; PKI validation on each Bawaba target. Fills
+    `results`; returns the PKI ratio lines."""
+    if "ciba" in selected:
+        for target in [t for t in targets if not t.startswith("floor-")]:
+            with start_target(target, args, ciba=True) as (base, pids, setup, database):
+                result = measure(base, pids, setup, "ciba", args, None, database)
+                result["target"] = target
+                results[(target, "ciba")] = result
+                print(json.dumps(result), flush=True)
+    ratios = []
+    if "pki_validation" in selected:
+        for target in [t for t in targets if t.startswith("bawaba")]:
+            done = subprocess.run(
+                ["taskset", "-c", args.server_cpu, sys.executable, str(BENCH / "pki.py"),
+                 "--seconds", str(args.duration), "--target", target, "--server-cpu",
+                 args.server_cpu, "--workers", str(args.workers), "--server", args.server],
+                check=True, capture_output=True, text=True)
+            for text in done.stdout.strip().splitlines():
+                result = json.loads(text)
+                print(text, flush=True)
+                if result["scenario"] in PKI_VARIANTS:
+                    results[(target, result["scenario"])] = result
+                else:
+                    ratios.append(result)
+    return ratios
 
 
 def machine():
@@ -117,18 +164,19 @@ def machine():
 def markdown(scenarios, targets, results, lines):
     """The results as the table of bench/README.md."""
     names = {"bawaba-postgresql": "Bawaba PG", "bawaba-sqlite": "Bawaba SQLite",
-             "reference": "reference"}
+             "reference": "reference", "floor-wsgi": "Granian floor",
+             "floor-flask": "Flask floor"}
     header = ["scenario"]
     for target in targets:
         header += [f"{names.get(target, target)} it/s per CPU s", "p99 ms"]
-    header += [f"ratio {names.get(t, t)}" for t in targets if t.startswith("bawaba")]
+    header += [f"ratio {names.get(t, t)}" for t in targets if t.startswith(COMPARED)]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for scenario, line in zip(scenarios, lines, strict=True):
         row = [scenario]
         for target in targets:
             result = results.get((target, scenario)) or {}
             row += [str(result.get("iterations_per_server_cpu_s")), str(result.get("p99_ms"))]
-        row += [str(line.get(f"ratio_{t}_per_core")) for t in targets if t.startswith("bawaba")]
+        row += [str(line.get(f"ratio_{t}_per_core")) for t in targets if t.startswith(COMPARED)]
         rows.append("| " + " | ".join(row) + " |")
     return "\n".join(rows)
 
@@ -166,29 +214,45 @@ class start_target:
     """Start one provider pinned to the server core; yields (base URL, server pids function,
     setup file, database backend pids function)."""
 
-    def __init__(self, target, args):
-        self.target, self.args = target, args
+    def __init__(self, target, args, ciba=False):
+        self.target, self.args, self.ciba = target, args, ciba
         self.tmp = Path(tempfile.mkdtemp(prefix=f"bench-{target}-"))
         self.process = None
         self.env = None
+        self.simulator = None
 
     def __enter__(self):
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         pin = ["taskset", "-c", self.args.server_cpu]
-        if self.target == "reference":
+        if self.target == "reference" or self.target.startswith("floor-"):
             setup = {"web": {"client_id": "bench-web", "client_secret": "bench-web-secret",
                              "redirect_uri": "http://127.0.0.1:9/callback"},
                      "service": {"client_id": "bench-service",
                                  "client_secret": "bench-service-secret"}}
             command = pin + ["node", str(REFERENCE / "server.mjs"), "--port", str(port)]
+            if self.target.startswith("floor-"):
+                command = pin + [sys.executable, str(BENCH / "floors.py"),
+                                 self.target.removeprefix("floor-"), "--bind",
+                                 f"127.0.0.1:{port}", "--workers", str(self.args.workers),
+                                 "--threads", str(self.args.threads)]
             env = dict(os.environ)
+            if self.ciba:
+                command += ["--ciba", "--ciba-delay", str(ciba.CONFIRM_DELAY)]
+                setup["ciba"] = ciba.reference_setup()
         else:
             env = bawaba_environment(self.tmp, self.target, base)
+            if self.ciba:
+                self.simulator, settings = ciba.prepare(env, self.tmp)
+                env.update(settings)
             seeded = subprocess.run([sys.executable, str(BENCH / "seed.py"),
                                      str(self.args.concurrency)], env=env, check=True,
                                     capture_output=True, text=True, cwd=self.tmp)
             setup = json.loads(seeded.stdout)
+            if self.ciba:
+                setup["ciba"] = json.loads(subprocess.run(
+                    [sys.executable, str(BENCH / "ciba.py")], env=env, check=True,
+                    capture_output=True, text=True, cwd=self.tmp).stdout)
             env["IDP_WSGI_SERVER"] = self.args.server
             command = pin + [str(ROOT / ".venv" / "bin" / "idp"), "serve", "--bind",
                              f"127.0.0.1:{port}", "--workers", str(self.args.workers),
@@ -226,11 +290,14 @@ class start_target:
         return pids
 
     def __exit__(self, *exc):
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        if self.simulator is not None:
+            ciba.stop(self.simulator)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -250,12 +317,14 @@ def bawaba_environment(tmp, target, base):
     env["IDP_ISSUER"] = base
     # Rate limits stay on, counted where production counts them (Redis when one is
     # listening), with allowances far above what one load generator can send: the bench
-    # measures their cost, not their refusals.
+    # measures their cost, not their refusals. A moving window keeps one entry per hit for
+    # its whole length in Redis, so the window is a second: about as many entries as a
+    # production rule of a few hundred per minute holds.
     env["IDP_RATELIMIT_STORAGE_URI"] = os.environ.get(
         "IDP_RATELIMIT_STORAGE_URI",
         "redis://127.0.0.1:6379" if port_open(6379) else "memory://")
     env["IDP_RATELIMIT_KEY_PREFIX"] = f"bench-{os.getpid()}-{target}"
-    env["IDP_RATELIMIT_RULES"] = json.dumps({rule: "1000000 per minute" for rule in RULES})
+    env["IDP_RATELIMIT_RULES"] = json.dumps({rule: "100000 per second" for rule in RULES})
     if target == "bawaba-postgresql":
         env["IDP_DATABASE_URL"] = os.environ.get(
             "IDP_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bawaba_bench")
@@ -300,7 +369,7 @@ def measure(base, pids, setup_file, scenario, args, profile=None, database_pids=
         spy = subprocess.Popen(
             ["taskset", "-c", args.load_cpu, str(ROOT / ".venv" / "bin" / "py-spy"), "record",
              "--pid", str(pids()[0]), "--subprocesses", "--nonblocking", "--format", "raw",
-             "--rate", "250", "--duration", str(max(1, int(args.duration) - 2)),
+             "--rate", "250", "--gil", "--duration", str(max(1, int(args.duration) - 2)),
              "--output", str(profile)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     backends = database_pids() if database_pids else []

@@ -99,6 +99,37 @@ async function codeFlow(user, withUserinfo) {
   return token;
 }
 
+// CIBA in poll mode (CIBA Core 1.0 §7, §10.1): the backchannel authentication request
+// for one person, then token requests every `interval` seconds until the ID token.
+const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+async function ciba(user) {
+  const { ciba: client } = setup;
+  const auth = basic(client.client_id, client.client_secret);
+  const started = JSON.parse(expect(await request('POST', config.backchannel_authentication_endpoint, {
+    headers: { authorization: auth },
+    form: { scope: 'openid profile', login_hint: user.cibaHint, binding_message: 'Bench' },
+  }), 200, 'backchannel authentication').text);
+  let interval = (started.interval ?? 1) * 1000;
+  const deadline = performance.now() + started.expires_in * 1000;
+  while (performance.now() < deadline) {
+    await sleep(interval);
+    const res = await request('POST', config.token_endpoint, {
+      headers: { authorization: auth },
+      form: { grant_type: CIBA_GRANT, auth_req_id: started.auth_req_id },
+    });
+    if (res.status === 200) {
+      if (!JSON.parse(res.text).id_token) throw new Error('ciba: no id_token');
+      return;
+    }
+    const { error } = JSON.parse(res.text);
+    if (error === 'slow_down') interval += 5000;
+    else if (error !== 'authorization_pending') throw new Error(`ciba token: HTTP ${res.status} ${res.text.slice(0, 200)}`);
+  }
+  throw new Error('ciba: expired while pending');
+}
+
 const scenarios = {
   discovery: { run: async () => expect(await request('GET', `${args.base}/.well-known/openid-configuration`), 200, 'discovery') },
   jwks: { run: async () => expect(await request('GET', config.jwks_uri), 200, 'jwks') },
@@ -128,6 +159,7 @@ const scenarios = {
     },
   },
   code_flow: { run: async (user) => codeFlow(user, true) },
+  ciba: { run: async (user) => ciba(user) },
 };
 
 const scenario = scenarios[args.scenario];
@@ -138,6 +170,7 @@ const users = [];
 for (let i = 0; i < concurrency; i += 1) {
   const seeded = (setup.sessions || [])[i];
   const user = { jar: cookieJar(seeded ? [seeded] : []), loginHint: `bench-user-${i}`, interactive: !seeded };
+  if (setup.ciba) user.cibaHint = setup.ciba.login_hints[i % setup.ciba.login_hints.length];
   if (args.scenario === 'code_flow' || scenario.prepare) {
     if (!seeded) await codeFlow(user, false); // log in once; later flows reuse the session
     user.interactive = false;

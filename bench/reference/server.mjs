@@ -1,14 +1,23 @@
 // Reference OpenID provider for the benchmark: panva/oidc-provider (OpenID Certified) with
 // its default in-memory storage, the same clients as Bawaba's bench run, ES256 tokens, and a
 // login/consent interaction that completes without a person.
-//   node server.mjs --port 5100
+// With --ciba it also serves CIBA in poll mode (features.ciba) to the bench-ciba client,
+// approving every request after --ciba-delay seconds, as the bench's MSSP simulator
+// confirms Mobile ID requests for Bawaba.
+//   node server.mjs --port 5100 [--ciba --ciba-delay 0.5]
 import { generateKeyPairSync } from 'node:crypto';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 
 import Provider from 'oidc-provider';
 
-const { values: args } = parseArgs({ options: { port: { type: 'string', default: '5100' } } });
+const { values: args } = parseArgs({
+  options: {
+    port: { type: 'string', default: '5100' },
+    ciba: { type: 'boolean', default: false },
+    'ciba-delay': { type: 'string', default: '0.5' },
+  },
+});
 const issuer = `http://127.0.0.1:${args.port}`;
 const API = 'urn:bawaba:bench:api';
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';
@@ -16,9 +25,35 @@ const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const signingKey = { ...privateKey.export({ format: 'jwk' }), alg: 'ES256', use: 'sig', kid: 'bench-es256' };
 
-const provider = new Provider(issuer, {
+const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
+const cibaClients = args.ciba ? [{
+  client_id: 'bench-ciba',
+  client_secret: 'bench-ciba-secret',
+  redirect_uris: [],
+  response_types: [],
+  grant_types: [CIBA_GRANT],
+  backchannel_token_delivery_mode: 'poll',
+  token_endpoint_auth_method: 'client_secret_basic',
+  id_token_signed_response_alg: 'ES256',
+}] : [];
+
+let provider;
+// The person approves on their device: a grant of the requested scope, after the delay.
+function approveLater(request, account, client) {
+  setTimeout(async () => {
+    const grant = new provider.Grant({ accountId: account.accountId, clientId: client.clientId });
+    grant.addOIDCScope(request.scope);
+    await grant.save();
+    await provider.backchannelResult(request, grant, {
+      acr: 'urn:bawaba:acr:level-2', amr: ['hwk', 'pin', 'mca', 'mfa'], authTime: Math.floor(Date.now() / 1000),
+    });
+  }, Number(args['ciba-delay']) * 1000);
+}
+
+provider = new Provider(issuer, {
   jwks: { keys: [signingKey] },
   clients: [
+    ...cibaClients,
     {
       client_id: 'bench-web',
       client_secret: 'bench-web-secret',
@@ -48,6 +83,16 @@ const provider = new Provider(issuer, {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
+    ciba: {
+      enabled: args.ciba,
+      deliveryModes: ['poll'],
+      processLoginHint: async (ctx, loginHint) => loginHint,
+      validateRequestContext: async () => {},
+      verifyUserCode: async () => {},
+      triggerAuthenticationDevice: async (ctx, request, account, client) => {
+        approveLater(request, account, client);
+      },
+    },
     revocation: { enabled: true },
     resourceIndicators: {
       enabled: true,
