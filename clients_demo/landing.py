@@ -16,9 +16,10 @@ CSP = "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'n
 
 
 def create_landing_app(apps, issuer, payment_url, sms_outbox=None, identities=None,
-                       stack=None):
+                       stack=None, social_insurance=None):
     """`apps`: [(AppSpec, url)]; `stack`: the JSON file of the development stack (how to
-    sign in, the simulators, ID cards and SIMs), as `make run` writes it."""
+    sign in, the simulators, ID cards and SIMs), as `make run` writes it;
+    `social_insurance`: the social insurance simulator the manpower app asks."""
     app = Flask(__name__, static_folder=str(RP_STATIC), static_url_path="/static",
                 template_folder="landing_templates")
     facts = load_stack(stack)
@@ -29,7 +30,7 @@ def create_landing_app(apps, issuer, payment_url, sms_outbox=None, identities=No
         lang = "ar" if request.args.get("lang") == "ar" else "en"
         return render_template("landing.html", lang=lang, apps=apps, issuer=issuer,
                                payment_url=payment_url, sms_outbox=sms_outbox, people=people,
-                               stack=facts)
+                               stack=facts, social_insurance=social_insurance)
 
     @app.after_request
     def headers(response):

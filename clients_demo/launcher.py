@@ -1,6 +1,8 @@
 """Starts the demo apps together: registers each as a client of the provider (through
 `idp clients`, idempotently), serves the four apps, the payment simulator and a landing
 page listing them, each on its own port, until Ctrl-C (or SIGTERM) stops everything.
+Without --social-insurance-url it also starts the social insurance simulator (port 8060,
+or a free one with base port 0) for the manpower app's income facts.
 
     python -m clients_demo.launcher --issuer http://127.0.0.1:5000
 
@@ -21,9 +23,16 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
+from connectors.social_insurance.simulator import DEFAULT_PORT as FUND_PORT
+from connectors.social_insurance.simulator import DEV_API_KEY as FUND_KEY
+from connectors.social_insurance.simulator import SocialInsuranceSimulator
+from connectors.social_insurance.simulator import SocialInsuranceSimulatorConfig
+
+from . import dev_operator
 from . import payment_sim
 from .landing import create_landing_app
 from .registration import Wanted
+from .registration import ensure_centre
 from .registration import idp_command
 from .registration import register_all
 
@@ -40,6 +49,7 @@ class AppSpec:
     title_ar: str
     offset: int
     scopes: tuple = ("openid", "profile")
+    grant_types: tuple = ()
 
 
 APPS = (
@@ -50,8 +60,12 @@ APPS = (
     AppSpec("hr", "clients_demo.hr", "demo-hr", "HR platform for government employees",
             "منصة الموارد البشرية لموظفي الحكومة", 3),
     AppSpec("centre", "clients_demo.centre", "demo-service-centre", "Service centre console",
-            "وحدة تحكم مركز الخدمة", 4),
+            "وحدة تحكم مركز الخدمة", 4, grant_types=(
+                "authorization_code", "refresh_token",
+                "urn:ietf:params:oauth:grant-type:token-exchange")),
 )
+# The development service centre (idp centres), tied to the console's client.
+CENTRE = ("DEV-01", "Bawaba development service centre", "مركز الخدمات التجريبي لبوابة")
 PAYMENT_OFFSET = 9
 
 
@@ -83,14 +97,18 @@ class Server:
 class Demo:
     """The running demo: `urls` by key ("landing", "payment", and each app's key)."""
 
-    def __init__(self, servers):
+    def __init__(self, servers, fund_url, fund=None):
         self.servers = servers
+        self.fund = fund  # the social insurance simulator, when started here
         self.urls = {key: server.url for key, server in servers.items()}
+        self.urls["social_insurance"] = fund_url
 
     def stop(self):
         for server in self.servers.values():
             if server.thread.is_alive():
                 server.stop()
+        if self.fund is not None:
+            self.fund.stop()
 
 
 def start(options, run_idp):
@@ -98,13 +116,22 @@ def start(options, run_idp):
     host, base = options.host, options.base_port
     port = (lambda offset: base + offset) if base else (lambda offset: 0)
     servers = {"landing": Server(host, port(0)), "payment": Server(host, port(PAYMENT_OFFSET))}
+    fund, fund_url = None, options.social_insurance_url
     try:
         for spec in APPS:
             servers[spec.key] = Server(host, port(spec.offset))
+        if not fund_url:
+            fund = SocialInsuranceSimulator(SocialInsuranceSimulatorConfig(
+                host, FUND_PORT if base else 0, options.social_insurance_key)).start()
+            fund_url = fund.url
         folder = Path(options.instance) / "demo"
         folder.mkdir(parents=True, exist_ok=True)
-        wanted = [Wanted(s.client_id, s.title, servers[s.key].url, s.scopes) for s in APPS]
+        wanted = [Wanted(s.client_id, s.title, servers[s.key].url, s.scopes, s.grant_types)
+                  for s in APPS]
         client_secrets = register_all(run_idp, wanted, folder / "clients.json")
+        ensure_centre(run_idp, *CENTRE, "demo-service-centre", dev_operator.operator_subs(
+            run_idp, options.issuer, options.sms_outbox, options.identities,
+            options.centre_operator, options.centre_operator_password))
         keys = _session_keys(folder / "session-keys.json")
         servers["payment"].start(payment_sim.create_app(
             {"PAYMENT_BASE_URL": servers["payment"].url}))
@@ -114,30 +141,38 @@ def start(options, run_idp):
                       "DEMO_BASE_URL": servers[spec.key].url, "SECRET_KEY": keys[spec.key],
                       "DEMO_DATABASE": str(folder / f"{spec.key}.db"),
                       "DEMO_SCOPE": " ".join(spec.scopes),
-                      **_extra(spec.key, options, servers)}
+                      **_extra(spec.key, options, servers, fund_url)}
             app = importlib.import_module(spec.module).create_app(config)
             servers[spec.key].start(app)
         servers["landing"].start(create_landing_app(
             [(spec, servers[spec.key].url) for spec in APPS], options.issuer,
-            servers["payment"].url, options.sms_outbox, options.identities, options.stack))
+            servers["payment"].url, options.sms_outbox, options.identities, options.stack,
+            social_insurance=fund_url))
     except BaseException:
         for server in servers.values():
             if server.thread.is_alive():
                 server.stop()
             else:
                 server.http.server_close()
+        if fund is not None:
+            fund.stop()
         raise
-    return Demo(servers)
+    return Demo(servers, fund_url, fund)
 
 
-def _extra(key, options, servers):
+def _extra(key, options, servers, fund_url):
     if key == "manpower":
         return {"CIVIL_REGISTRY_URL": options.civil_registry_url,
                 "CIVIL_REGISTRY_API_KEY": options.civil_registry_key,
-                "MANPOWER_INCOME": "memory" if options.fake_income else "connector",
+                "SOCIAL_INSURANCE_URL": fund_url,
+                "SOCIAL_INSURANCE_API_KEY": options.social_insurance_key,
                 "PAYMENT_URL": servers["payment"].url}
     if key == "hr":
         return {"HR_REVIEWERS": list(options.hr_reviewer)}
+    if key == "centre":
+        return {"CENTRE_SERVICES": {"demo-manpower": {
+            "title": "Manpower licensing",
+            "api": servers["manpower"].url + "/api/applications"}}}
     return {}
 
 
@@ -170,11 +205,18 @@ def parse_args(argv=None):
     parser.add_argument("--stack", default=env("DEMO_STACK_FILE", None),
                         help="JSON file of the development stack for the landing page "
                              "(written by scripts/dev_stack.py)")
-    parser.add_argument("--fake-income", action="store_true",
-                        help="incomes from a built-in table until the social insurance "
-                             "simulator exists")
+    parser.add_argument("--social-insurance-url", default=env("SOCIAL_INSURANCE_URL", None),
+                        help="the social insurance fund (default: start its simulator here)")
+    parser.add_argument("--social-insurance-key", default=env("SOCIAL_INSURANCE_API_KEY",
+                                                              FUND_KEY))
     parser.add_argument("--hr-reviewer", action="append", default=[],
                         help="sub of a person who may decide grievances (repeat)")
+    parser.add_argument("--centre-operator", action="append", default=[],
+                        help="national ID of a test identity operating the development "
+                             "service centre, registered first if needed (repeat)")
+    parser.add_argument("--centre-operator-password",
+                        default=env("DEMO_CENTRE_OPERATOR_PASSWORD", None),
+                        help="the password such an operator is registered with")
     return parser.parse_args(argv)
 
 
@@ -189,6 +231,7 @@ def main(argv=None):
     for spec in APPS:
         print(f"  {spec.title:<40} {demo.urls[spec.key]}", flush=True)
     print(f"  {'Payment simulator':<40} {demo.urls['payment']}", flush=True)
+    print(f"  {'Social insurance simulator':<40} {demo.urls['social_insurance']}", flush=True)
     try:
         stop.wait()
     finally:

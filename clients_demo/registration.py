@@ -22,6 +22,7 @@ class Wanted:
     name: str
     base_url: str
     scopes: tuple
+    grant_types: tuple = ()  # () for the registration default
 
     def options(self):
         args = ["--name", self.name, "--client-id", self.client_id,
@@ -30,6 +31,8 @@ class Wanted:
                 "--backchannel-logout-uri", self.base_url + "/backchannel-logout"]
         for scope in self.scopes:
             args += ["--scope", scope]
+        for grant in self.grant_types:
+            args += ["--grant-type", grant]
         return args
 
     def matches(self, shown):
@@ -38,7 +41,9 @@ class Wanted:
                 and shown.get("post_logout_redirect_uris") == [self.base_url + "/logged-out"]
                 and shown.get("backchannel_logout_uri") == self.base_url + "/backchannel-logout"
                 and (shown.get("scope") or "").split() == list(self.scopes)
-                and shown.get("token_endpoint_auth_method") == "client_secret_basic")
+                and shown.get("token_endpoint_auth_method") == "client_secret_basic"
+                and (not self.grant_types
+                     or sorted(shown.get("grant_types") or []) == sorted(self.grant_types)))
 
 
 def idp_command(executable=None):
@@ -81,7 +86,24 @@ def _register(run_idp, client, known_secret):
 
 
 def _json(result):
+    return json.loads(_checked(result))
+
+
+def _checked(result):
     code, out, err = result
     if code != 0:
         raise RegistrationError((err or out).strip() or f"idp exited with {code}")
-    return json.loads(out)
+    return out
+
+
+def ensure_centre(run_idp, code, name, name_ar, client_id, operators=()):
+    """The service centre `code` tied to `client_id` (registered for token exchange), with
+    `operators` (subs) holding the operator role there; `idp centres`, idempotently."""
+    centres = {c["code"]: c for c in _json(run_idp("centres", "list", "--json"))}
+    if code not in centres:
+        _checked(run_idp("centres", "add", code, "--name", name, "--name-ar", name_ar,
+                         "--client-id", client_id))
+        centres[code] = {"operators": []}
+    for sub in operators:
+        if sub not in centres[code]["operators"]:
+            _checked(run_idp("centres", "operators", "add", code, sub))

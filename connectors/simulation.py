@@ -146,6 +146,68 @@ class HttpServerThread:
         self._thread.join()
 
 
+def control_app(name, control):
+    """A simulator's Flask app with its health check and its scripted-failure switch
+    (``GET``/``POST /control``); the caller adds the system's own API."""
+    from flask import Flask
+    from flask import request
+
+    app = Flask(name)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    @app.get("/health")
+    def health():
+        return {"status": "ok"}
+
+    @app.get("/control")
+    def control_show():
+        return control.snapshot()
+
+    @app.post("/control")
+    def control_set():
+        try:
+            return control.configure(request.get_json(silent=True))
+        except ControlError as exc:
+            return json_error(400, "invalid_request", str(exc))
+
+    return app
+
+
+class ApiSimulator:
+    """An outside system's API on a real HTTP server with scripted failures (``/control``).
+    Subclasses load their data, name the prefix of the settings that point a client at
+    them (``settings_prefix``) and describe themselves."""
+
+    settings_prefix = ""
+
+    def __init__(self, config, directory, create_app, modes):
+        self.config = config
+        self.directory = directory
+        self.control = Control(modes)
+        self.http = HttpServerThread(create_app(directory, self.control,
+                                                api_key=config.api_key),
+                                     config.host, config.port)
+
+    @property
+    def url(self) -> str:
+        return self.http.url
+
+    def settings(self) -> dict:
+        """``<prefix>_*`` settings that point a client at this simulator."""
+        prefix = self.settings_prefix
+        return {f"{prefix}_BACKEND": "http", f"{prefix}_URL": self.url,
+                f"{prefix}_API_KEY": self.config.api_key}
+
+    def start(self):
+        self.http.start()
+        return self
+
+    def stop(self) -> None:
+        self.control.stop()
+        self.http.stop()
+
+
 def json_error(status: int, error: str, description: str):
     """A ``{"error", "error_description"}`` JSON answer for Flask views."""
     from flask import jsonify

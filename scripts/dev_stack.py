@@ -6,7 +6,8 @@ First it prepares, idempotently, the instance folder (IDP_INSTANCE_PATH, default
 cards (the SoftHSM2 part of certs/card-lab.sh; no PC/SC needed) and the Mobile ID SIMs
 (certs/dev-sims.sh). Then it starts, each in a process group of its own, and waits for
 each to answer before starting what depends on it: the SMS and civil registry simulators,
-the MSSP simulator, the card agent serving a SoftHSM2 card, the provider (`idp run`)
+the MSSP, chamber of commerce and social insurance simulators, the card agent serving a
+SoftHSM2 card, the provider (`idp run`)
 configured through the environment to use all of them, and the demo apps
 (clients_demo.launcher). It prints the landing page address and runs until Ctrl-C
 (SIGINT, SIGTERM or SIGHUP), then stops every process group. A process that stops or
@@ -14,7 +15,8 @@ never answers stops the whole stack, with the end of its log.
 
 Ports (environment; defaults): IDP_PORT 5000, SMS_SIMULATOR_SMPP_PORT 2775,
 SMS_SIMULATOR_HTTP_PORT 8025, CIVIL_REGISTRY_SIMULATOR_PORT 8030, MSSP_SIMULATOR_PORT
-8040, CARD_AGENT_PORT 24727, DEMO_BASE_PORT 5100 (apps +1 to +4, payment simulator +9).
+8040, CHAMBER_SIMULATOR_PORT 8050, SOCIAL_INSURANCE_SIMULATOR_PORT 8060, CARD_AGENT_PORT
+24727, DEMO_BASE_PORT 5100 (apps +1 to +4, payment simulator +9).
 CARD_AGENT_TOKEN_LABEL picks the card (default BAWABA-CARD-10293847). Logs:
 INSTANCE/logs/."""
 
@@ -43,6 +45,7 @@ from connectors.mssp.simulator import DEV_MSSP_ID
 from connectors.mssp.simulator import DEV_SIGNATURE_PROFILE
 from connectors.sms.simulator import DEV_PASSWORD as SMPP_PASSWORD
 from connectors.sms.simulator import DEV_SYSTEM_ID as SMPP_SYSTEM_ID
+from connectors.social_insurance.simulator import DEV_API_KEY as FUND_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -52,13 +55,18 @@ PORTS = (("provider", "IDP_PORT", 5000), ("smpp", "SMS_SIMULATOR_SMPP_PORT", 277
          ("sms_http", "SMS_SIMULATOR_HTTP_PORT", 8025),
          ("registry", "CIVIL_REGISTRY_SIMULATOR_PORT", 8030),
          ("mssp", "MSSP_SIMULATOR_PORT", 8040), ("chamber", "CHAMBER_SIMULATOR_PORT", 8050),
+         ("fund", "SOCIAL_INSURANCE_SIMULATOR_PORT", 8060),
          ("card_agent", "CARD_AGENT_PORT", 24727),
          ("demo", "DEMO_BASE_PORT", 5100))
 DEMO_OFFSETS = (0, 1, 2, 3, 4, 9)  # clients_demo.launcher: landing, apps, payment
 # Login methods and their modules: every method whose module exists is offered.
 METHODS = (("sms", "sms"), ("card", "card"), ("mobile-id", "mobile_id"))
 # The stack's own simulators replace any outside-system settings of the environment.
-REPLACED = ("SMS_", "CIVIL_REGISTRY_", "MSSP_", "CHAMBER_")
+REPLACED = ("SMS_", "CIVIL_REGISTRY_", "MSSP_", "CHAMBER_", "SOCIAL_INSURANCE_")
+# The development service centre's operator (clients_demo.launcher registers them if
+# needed and gives them the operator role); shown on the landing page.
+CENTRE_OPERATOR = "10384756"
+CENTRE_OPERATOR_PASSWORD = "centre operator 2580"
 READY_TIMEOUT = 120
 STOP_GRACE = 10
 LANDING_LINE = re.compile(r"^Demo apps: (http://\S+)", re.MULTILINE)
@@ -261,6 +269,9 @@ class Stack:
             PYTHON, "-m", "connectors.chamber.simulator", "--host", HOST,
             "--port", str(ports["chamber"]), "--api-key", CHAMBER_DEV_API_KEY,
             "--key-file", str(self.instance / "chamber.jwk")])
+        fund = self.start("social-insurance", "social insurance simulator (incomes)", [
+            PYTHON, "-m", "connectors.social_insurance.simulator", "--host", HOST,
+            "--port", str(ports["fund"]), "--api-key", FUND_KEY])
         agent = self.start("card-agent", f"card agent with the card {self.card}",
                            self.agent_command(), {**self.env, "SOFTHSM2_CONF": str(
                                self.lab / "softhsm2.conf")})
@@ -268,6 +279,7 @@ class Stack:
                         self.url("registry", "/health"))
         self.wait_ready(mssp, self.url("mssp", "/health"))
         self.wait_ready(chamber, self.url("chamber", "/health"))
+        self.wait_ready(fund, self.url("fund", "/health"))
         self.wait_ready(agent, self.url("card_agent", "/status"))
 
         provider = self.start("provider", "provider (login: " + ", ".join(self.methods) + ")",
@@ -283,7 +295,10 @@ class Stack:
             "--base-port", str(ports["demo"]), "--instance", str(self.instance),
             "--idp", str(BIN / "idp"), "--civil-registry-url", self.url("registry"),
             "--civil-registry-key", REGISTRY_KEY, "--sms-outbox", self.url("sms_http", "/"),
-            "--stack", str(facts), "--fake-income"])
+            "--centre-operator", CENTRE_OPERATOR,
+            "--centre-operator-password", CENTRE_OPERATOR_PASSWORD,
+            "--stack", str(facts), "--social-insurance-url", self.url("fund"),
+            "--social-insurance-key", FUND_KEY])
         landing = self.landing_url(demo)
         self.wait_ready(demo, landing + "/")
 
@@ -353,6 +368,8 @@ class Stack:
             "handset": self.url("mssp", "/handset"),
             "card_agent": self.url("card_agent", "/status"),
             "card_pin": DEV_PIN,
+            "centre_operator": {"national_id": CENTRE_OPERATOR, "centre": "DEV-01",
+                                "password": CENTRE_OPERATOR_PASSWORD},
             "cards": [{"national_id": c.national_id, "label": c.label,
                        "in_agent": c.label == self.card} for c in SOFTHSM_CARDS],
             "sims": [{"msisdn": s["msisdn"], "national_id": s["national_id"], "pin": s["pin"],

@@ -42,8 +42,9 @@ WAIT = 20
 class CardAgent:
     """bawaba-card-agent as a citizen runs it, with one SoftHSM2 card present."""
 
-    def __init__(self, cards, origin, label=CARDS["p256"]):
-        command = [sys.executable, "-m", "card_agent", "--port", "0", "--no-browser",
+    def __init__(self, cards, origin, label=CARDS["p256"], port=0):
+        self.label = label
+        command = [sys.executable, "-m", "card_agent", "--port", str(port), "--no-browser",
                    "--readers", "token", "--pkcs11-module", cards.module, "--token-label",
                    label, "--trusted-origin", origin]
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,

@@ -69,7 +69,7 @@ def test_a_grievance_needs_level_2_and_is_tracked_and_decided(issuer, demo):
                           page=bad)
     shown = facts(filed)
     number = shown["number"]
-    assert re.fullmatch(r"GRV-\d{4}-\d{6}", number) and shown["status"] == "submitted"
+    assert re.fullmatch(r"GRV-\d{4}-\d{6}", number) and shown["status"] == "Under review"
 
     tracked = employee.get(demo.url + "/grievances/track?number=" + number.lower())
     assert tracked.url == demo.url + "/grievances/" + number
@@ -94,7 +94,7 @@ def test_a_grievance_needs_level_2_and_is_tracked_and_decided(issuer, demo):
     assert again.status_code == 404
 
     result = facts(employee.get(demo.url + "/grievances/" + number))
-    assert result["status"] == "upheld"
+    assert result["status"] == "Upheld"
     assert result["result"] == "Promotion granted from next month."
 
 

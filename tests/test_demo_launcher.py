@@ -91,7 +91,7 @@ def test_registration_reports_what_the_cli_refused(app, tmp_path):
 
 def test_the_launcher_serves_every_app_and_the_landing_page(app, issuer, tmp_path):
     options = launcher.parse_args(["--issuer", issuer, "--base-port", "0", "--instance",
-                                   str(tmp_path), "--fake-income", "--hr-reviewer", "r-1"])
+                                   str(tmp_path), "--hr-reviewer", "r-1"])
     demo = launcher.start(options, in_process(app))
     try:
         landing = requests.get(demo.urls["landing"] + "/", timeout=10)
@@ -107,6 +107,9 @@ def test_the_launcher_serves_every_app_and_the_landing_page(app, issuer, tmp_pat
         arabic = requests.get(demo.urls["landing"] + "/?lang=ar", timeout=10)
         assert '<html lang="ar" dir="rtl">' in arabic.text and "أحمد بن سالم" in arabic.text
         assert requests.get(demo.urls["payment"] + "/", timeout=10).status_code == 200
+        fund = demo.urls["social_insurance"]  # started by the launcher: no URL was given
+        assert f'<dd class="social-insurance">{fund}</dd>' in landing.text
+        assert requests.get(fund + "/health", timeout=10).status_code == 200
 
         person = Person(issuer)
         page = person.get(demo.urls["hr"] + "/grievances/new", acr=LEVEL_2)
@@ -115,6 +118,8 @@ def test_the_launcher_serves_every_app_and_the_landing_page(app, issuer, tmp_pat
         demo.stop()
     with pytest.raises(requests.ConnectionError):
         requests.get(demo.urls["hr"] + "/", timeout=5)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(fund + "/health", timeout=5)
 
 
 def test_the_command_starts_and_stops_cleanly_on_ctrl_c(issuer, tmp_path, database_url,

@@ -1,5 +1,5 @@
-"""Manpower licensing against the live provider, the civil registry simulator and the
-payment simulator: a level-2 applicant is decided from registry and income facts, pays
+"""Manpower licensing against the live provider, the civil registry, social insurance and
+payment simulators: a level-2 applicant is decided from registry and income facts, pays
 the fee and downloads the licence; a missing or failing source is a clear
 "service unavailable" page, and a payment is believed only when the service confirms it."""
 
@@ -12,6 +12,8 @@ from clients_demo import manpower
 from clients_demo import payment_sim
 from connectors.civil_registry.simulator import RegistrySimulator
 from connectors.civil_registry.simulator import RegistrySimulatorConfig
+from connectors.social_insurance.simulator import SocialInsuranceSimulator
+from connectors.social_insurance.simulator import SocialInsuranceSimulatorConfig
 from idp.authn.assurance import LEVEL_1
 from idp.authn.assurance import LEVEL_2
 
@@ -22,6 +24,8 @@ from .demo_support import served
 
 MARRIED = {"national_id": "10293847", "birthdate": "1985-03-14"}
 SINGLE = {"national_id": "10384756", "birthdate": "1992-07-02"}
+LOW_INCOME = {"national_id": "10831604", "birthdate": "1995-12-05"}  # married, 350.000
+UNINSURED = {"national_id": "20567890", "birthdate": "2001-09-25"}  # single, no record
 FORM_KEY = re.compile(r'name="form_key" value="([^"]+)"')
 
 
@@ -30,6 +34,19 @@ def registry():
     simulator = RegistrySimulator(RegistrySimulatorConfig(port=0)).start()
     yield simulator
     simulator.stop()
+
+
+@pytest.fixture(scope="module")
+def fund():
+    simulator = SocialInsuranceSimulator(SocialInsuranceSimulatorConfig(port=0)).start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture(autouse=True)
+def sources_answer(registry, fund):
+    for simulator in (registry, fund):
+        simulator.control.configure({"mode": "normal"})
 
 
 @pytest.fixture
@@ -45,10 +62,10 @@ def start_demo(issuer, client_factory, tmp_path):
 
 
 @pytest.fixture
-def start_manpower(start_demo, registry, payments):
+def start_manpower(start_demo, registry, fund, payments):
     def start(**config):
-        settings = {**registry.settings(), "CIVIL_REGISTRY_RETRIES": 0,
-                    "MANPOWER_INCOME": "memory", "PAYMENT_URL": payments}
+        settings = {**registry.settings(), "CIVIL_REGISTRY_RETRIES": 0, **fund.settings(),
+                    "SOCIAL_INSURANCE_RETRIES": 0, "PAYMENT_URL": payments}
         settings.update(config)
         return start_demo(manpower.create_app, "demo-manpower",
                           scopes=("openid", "profile", "national_id"), **settings)
@@ -114,10 +131,17 @@ def test_a_single_applicant_is_refused_with_the_reason(issuer, start_manpower):
 
 
 def test_a_low_income_is_refused(issuer, start_manpower):
-    demo = start_manpower(MANPOWER_INCOMES={"10293847": "100.000"})
-    page = apply(Person(issuer), demo, MARRIED)
-    assert facts(page)["decision"] == "Rejected"
-    assert "below the minimum" in page.text
+    page = apply(Person(issuer), start_manpower(), LOW_INCOME)
+    shown = facts(page)
+    assert shown["decision"] == "Rejected" and shown["income"] == "350.000"
+    assert "below the minimum" in page.text and "must be married" not in page.text
+
+
+def test_a_person_the_fund_does_not_know_has_no_insured_income(issuer, start_manpower):
+    page = apply(Person(issuer), start_manpower(), UNINSURED)
+    assert facts(page)["income"] == "0.000"
+    assert "has no insured income or pension on record" in page.text
+    assert "must be married, widowed or divorced" in page.text
 
 
 @pytest.mark.parametrize("identity, text", [
@@ -133,7 +157,9 @@ def test_bad_identities_are_form_errors(issuer, start_manpower, identity, text):
 @pytest.mark.parametrize("config, source", [
     ({"MANPOWER_REGISTRY": "absent"}, "civil_registry"),
     ({"CIVIL_REGISTRY_URL": "http://127.0.0.1:9"}, "civil_registry"),
-    ({"MANPOWER_INCOME": "connector"}, "social_insurance"),
+    ({"SOCIAL_INSURANCE_URL": "http://127.0.0.1:9"}, "social_insurance"),
+    ({"SOCIAL_INSURANCE_API_KEY": "wrong"}, "social_insurance"),
+    ({"SOCIAL_INSURANCE_URL": None}, "social_insurance"),
     ({"MANPOWER_INCOME": "absent"}, "social_insurance"),
 ])
 def test_a_missing_source_is_service_unavailable(issuer, start_manpower, config, source):
@@ -150,6 +176,17 @@ def test_a_registry_outage_is_service_unavailable(issuer, start_manpower, regist
     page = apply(person, demo, MARRIED)
     assert page.status_code == 503 and 'data-source="civil_registry"' in page.text
     assert facts(apply(person, demo, MARRIED))["decision"] == "Approved"
+
+
+@pytest.mark.parametrize("mode", ["down", "throttle"])
+def test_a_fund_outage_is_service_unavailable(issuer, start_manpower, fund, mode):
+    demo = start_manpower()
+    person = Person(issuer)
+    fund.control.configure({"mode": mode, "count": 1})
+    page = apply(person, demo, MARRIED)
+    assert page.status_code == 503 and 'data-source="social_insurance"' in page.text
+    assert "The social insurance system cannot be reached right now." in page.text
+    assert facts(apply(person, demo, MARRIED))["income"] == "950.000"
 
 
 def test_a_declined_payment_issues_nothing(issuer, start_manpower):

@@ -24,11 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "dev_stack.py"
 # The developer's own settings must not leak into the stack under test.
 CLEARED = ("IDP_", "PKCS11_", "PKI_", "OTP_", "SMS_", "CIVIL_REGISTRY_", "MSSP_", "DEMO_",
-           "CARD_AGENT_")
+           "CARD_AGENT_", "SOCIAL_INSURANCE_")
 CLEARED_EXACT = ("SECRET_KEY", "SOFTHSM2_CONF", "DISPLAY", "WAYLAND_DISPLAY")
 RUNNING = re.compile(r"^Bawaba is running: (http://\S+?)/?$", re.MULTILINE)
 PROGRAMS = {"simulators": "connectors.simulators", "mssp": "connectors.mssp.simulator",
             "chamber": "connectors.chamber.simulator", "card agent": "bawaba-card-agent",
+            "social insurance": "connectors.social_insurance.simulator",
             "provider": "idp run", "demo": "clients_demo.launcher"}
 AHMED = {"national_id": "10293847", "date_of_birth": "1985-03-14", "mobile": "+96891234567"}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -67,14 +68,14 @@ def free_demo_base():
 def stack_env():
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(CLEARED) and k not in CLEARED_EXACT}
-    provider, smpp, sms, registry, mssp, chamber, agent = free_ports(7)
+    provider, smpp, sms, registry, mssp, chamber, agent, fund = free_ports(8)
     # Its own folder: the stack outlives pytest's numbered temporary folders' rotation.
     folder = tempfile.TemporaryDirectory(prefix="bawaba-stack-")
     env.update(IDP_INSTANCE_PATH=str(Path(folder.name) / "instance"),
                IDP_PORT=str(provider), SMS_SIMULATOR_SMPP_PORT=str(smpp),
                SMS_SIMULATOR_HTTP_PORT=str(sms), CIVIL_REGISTRY_SIMULATOR_PORT=str(registry),
                MSSP_SIMULATOR_PORT=str(mssp), CHAMBER_SIMULATOR_PORT=str(chamber),
-               CARD_AGENT_PORT=str(agent),
+               CARD_AGENT_PORT=str(agent), SOCIAL_INSURANCE_SIMULATOR_PORT=str(fund),
                DEMO_BASE_PORT=str(free_demo_base()))
     with folder:
         yield env
@@ -208,7 +209,9 @@ def test_one_command_starts_everything_and_ctrl_c_stops_it(start_stack, stack_en
         assert requests.get(f"http://127.0.0.1:{base + offset}/", timeout=10).status_code == 200
     outbox = url(env, "SMS_SIMULATOR_HTTP_PORT", "/outbox")
     answer = requests.get(outbox, timeout=10)
-    assert answer.status_code == 200 and answer.json()["messages"] == []
+    # Only the service centre's operator was registered, for the console (DEV-01).
+    assert answer.status_code == 200 and [m["to"] for m in answer.json()["messages"]] == [
+        "+96892345678"]
     handset = requests.get(url(env, "MSSP_SIMULATOR_PORT", "/handset"), timeout=10)
     assert handset.status_code == 200 and AHMED["mobile"] in handset.text
     assert requests.get(url(env, "CHAMBER_SIMULATOR_PORT", "/health"),
@@ -219,6 +222,8 @@ def test_one_command_starts_everything_and_ctrl_c_stops_it(start_stack, stack_en
     assert agent.json()["card"]["national_id"] == AHMED["national_id"]
     assert requests.get(url(env, "CIVIL_REGISTRY_SIMULATOR_PORT", "/health"),
                         timeout=10).status_code == 200
+    assert requests.get(url(env, "SOCIAL_INSURANCE_SIMULATOR_PORT", "/health"),
+                        timeout=10).status_code == 200
 
     # The landing page: apps, systems, how to register, identities, card PIN, SIMs.
     page = requests.get(landing + "/", timeout=10).text
@@ -227,10 +232,15 @@ def test_one_command_starts_everything_and_ctrl_c_stops_it(start_stack, stack_en
     for expected in (issuer + "/register", url(env, "SMS_SIMULATOR_HTTP_PORT", "/"), outbox,
                      url(env, "MSSP_SIMULATOR_PORT", "/handset"),
                      url(env, "CARD_AGENT_PORT", "/status"), AHMED["date_of_birth"],
+                     f'<dd class="social-insurance">{url(env, "SOCIAL_INSURANCE_SIMULATOR_PORT")}'
+                     '</dd>',
                      '<strong class="card-pin">123456</strong>',
                      'in the card agent, PIN <span dir="ltr">123456</span>',
                      '<span dir="ltr">+96891234567</span> · PIN <span dir="ltr">1234</span>',
-                     '<span dir="ltr">+96892345678</span> · PIN <span dir="ltr">2580</span>'):
+                     '<span dir="ltr">+96892345678</span> · PIN <span dir="ltr">2580</span>',
+                     'centre DEV-01 is national ID <strong>10384756</strong>',
+                     f'<a href="{issuer}/account/mandates">', "OCCI-2026-000101",
+                     "idp mandates review approve MANDATE_ID"):
         assert expected in page, expected
     arabic = requests.get(landing + "/?lang=ar", timeout=10).text
     assert 'في وكيل البطاقة، الرمز <span dir="ltr">123456</span>' in arabic

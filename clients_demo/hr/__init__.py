@@ -38,6 +38,7 @@ def create_app(config=None):
                         records.SCHEMA, MESSAGES, NAV)
     app.add_url_rule("/", "home", home)
     app.register_blueprint(bp)
+    app.jinja_env.globals["status_label"] = records.STATUS_LABELS.get
     return app
 
 

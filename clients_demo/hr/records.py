@@ -46,6 +46,7 @@ TITLES = ("Administrative officer", "Senior specialist", "Systems analyst", "Acc
 GRADES = ("Grade 7", "Grade 8", "Grade 9", "Grade 10")
 SUBJECTS = ("Promotion", "Allowances", "Leave", "Evaluation", "Working conditions", "Other")
 DECISIONS = ("upheld", "dismissed")
+STATUS_LABELS = {"submitted": "Under review", "upheld": "Upheld", "dismissed": "Dismissed"}
 
 
 def employee(sub, name):

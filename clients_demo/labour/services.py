@@ -50,6 +50,10 @@ MESSAGES = {
         "لا تقدّم بوابة التفويضات بعد: تُقدَّم الطلبات باسمك الشخصي.",
     "You have no mandate for this service. Ask the establishment's owner to grant one.":
         "ليس لديك تفويض لهذه الخدمة. اطلب من مالك المنشأة منحك تفويضاً.",
+    "Your mandate for {name} does not cover this service ({permission}). Ask the "
+    "establishment's owner to add it.":
+        "تفويضك للمنشأة {name} لا يشمل هذه الخدمة ({permission}). اطلب من مالك المنشأة "
+        "إضافتها.",
     "Log in with your ID card or Mobile ID to use the services.":
         "سجّل الدخول بالبطاقة الشخصية أو الهوية الرقمية للهاتف لاستخدام الخدمات.",
     "Open the services": "افتح الخدمات",

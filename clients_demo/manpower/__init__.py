@@ -25,6 +25,7 @@ from ..rp import requires_acr
 from ..rp import requires_login
 from ..rp.i18n import gettext as _
 from ..rp.session import store
+from . import api
 from . import facts
 from .messages import MESSAGES
 from .payments import HttpPaymentGateway
@@ -71,6 +72,7 @@ def create_app(config=None):
         app.config["DEMO_HTTP_TIMEOUT"])
     app.add_url_rule("/", "home", home)
     app.register_blueprint(bp)
+    api.init_app(app)
     return app
 
 

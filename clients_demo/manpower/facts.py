@@ -1,29 +1,19 @@
 """The facts a licence decision needs, each behind a small interface chosen by
 configuration: marital status from the civil registry (the `connectors.civil_registry`
-client, pointed at its simulator in development) and monthly income from the social
-insurance / pension system. When a source is missing or down the application cannot be
-decided: FactsUnavailableError names the source, and the page says so.
+client) and monthly income from the social insurance / pension fund (the
+`connectors.social_insurance` client), each pointed at its simulator in development. When a
+source is missing or down the application cannot be decided: FactsUnavailableError names
+the source, and the page says so.
 
 - MANPOWER_REGISTRY: `connector` (default; `CIVIL_REGISTRY_*` settings) or `absent`.
-- MANPOWER_INCOME: `connector` (default; `connectors.social_insurance` once it exists),
-  `memory` (MANPOWER_INCOMES: national ID -> monthly income) or `absent`.
+- MANPOWER_INCOME: `connector` (default; `SOCIAL_INSURANCE_*` settings) or `absent`.
 """
 
-import importlib
 from datetime import date
 from decimal import Decimal
-from decimal import InvalidOperation
 
 CIVIL_REGISTRY = "civil_registry"
 SOCIAL_INSURANCE = "social_insurance"
-
-# Development incomes (OMR a month) for the civil registry simulator's test identities,
-# used with MANPOWER_INCOME = "memory" until the social insurance simulator exists.
-DEMO_INCOMES = {
-    "10293847": "950.000", "10384756": "620.000", "10475869": "1200.000",
-    "10567890": "300.000", "10658321": "780.000", "10749512": "510.000",
-    "10831604": "350.000", "20456789": "880.000",
-}
 
 
 class FactsUnavailableError(Exception):
@@ -66,31 +56,26 @@ class CivilRegistryFacts:
 
 
 class SocialInsuranceFacts:
-    """The social insurance connector, expected as `connectors.social_insurance` with
-    `social_insurance_from_settings(settings).monthly_income(national_id)`."""
+    """The insured income or pension on record; a person the fund has no record of has
+    no insured income (0.000)."""
 
     def __init__(self, settings):
         self.settings = settings
 
     def monthly_income(self, national_id):
         try:
-            module = importlib.import_module("connectors.social_insurance")
             from connectors.errors import ConnectorError
+            from connectors.social_insurance import InsuredPersonNotFoundError
+            from connectors.social_insurance import social_insurance_from_settings
         except ImportError:
             raise FactsUnavailableError(SOCIAL_INSURANCE, "connector missing") from None
         try:
-            source = module.social_insurance_from_settings(self.settings)
-            return Decimal(str(source.monthly_income(national_id)))
-        except (ConnectorError, AttributeError, InvalidOperation) as error:
+            with social_insurance_from_settings(self.settings) as fund:
+                return fund.insured_income(national_id).monthly_amount
+        except InsuredPersonNotFoundError:
+            return Decimal("0.000")
+        except ConnectorError as error:  # unavailable, throttled, malformed, misconfigured
             raise FactsUnavailableError(SOCIAL_INSURANCE, type(error).__name__) from None
-
-
-class MemoryIncomeFacts:
-    def __init__(self, incomes):
-        self.incomes = {k: Decimal(v) for k, v in incomes.items()}
-
-    def monthly_income(self, national_id):
-        return self.incomes.get(national_id, Decimal("0.000"))
 
 
 class AbsentFacts:
@@ -111,10 +96,7 @@ def registry_from_config(config):
 
 
 def income_from_config(config):
-    choice = config.get("MANPOWER_INCOME", "connector")
-    if choice == "memory":
-        return MemoryIncomeFacts(config.get("MANPOWER_INCOMES") or DEMO_INCOMES)
-    if choice == "absent":
+    if config.get("MANPOWER_INCOME", "connector") == "absent":
         return AbsentFacts(SOCIAL_INSURANCE)
     return SocialInsuranceFacts(config)
 

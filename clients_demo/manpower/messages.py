@@ -51,6 +51,8 @@ MESSAGES = {
         "يجب أن يكون مقدم الطلب متزوجاً أو أرملاً أو مطلقاً.",
     "The monthly income is below the minimum for this licence.":
         "الدخل الشهري أقل من الحد الأدنى لهذا الترخيص.",
+    "The social insurance fund has no insured income or pension on record for the applicant.":
+        "لا يوجد لدى صندوق التأمينات الاجتماعية دخل مؤمَّن عليه أو معاش مسجّل لمقدم الطلب.",
     "Status": "الحالة",
     "Reference": "الرقم المرجعي",
 }

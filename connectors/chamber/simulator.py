@@ -22,10 +22,10 @@ from flask import Flask
 from flask import request
 from joserfc.jwk import ECKey
 
+from connectors.simulation import ApiSimulator
 from connectors.simulation import Control
-from connectors.simulation import ControlError
 from connectors.simulation import FailureMode
-from connectors.simulation import HttpServerThread
+from connectors.simulation import control_app
 from connectors.simulation import json_error
 from connectors.simulation import wait_for_signal
 
@@ -41,24 +41,7 @@ LETTER_FIELDS = ("letter_number", "cr_number", "owner_national_id", "agent_natio
 
 
 def create_app(directory: ChamberDirectory, control: Control, *, api_key: str) -> Flask:
-    app = Flask(__name__)
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
-
-    @app.get("/health")
-    def health():
-        return {"status": "ok"}
-
-    @app.get("/control")
-    def control_show():
-        return control.snapshot()
-
-    @app.post("/control")
-    def control_set():
-        try:
-            return control.configure(request.get_json(silent=True))
-        except ControlError as exc:
-            return json_error(400, "invalid_request", str(exc))
+    app = control_app(__name__, control)
 
     @app.before_request
     def gate():
@@ -144,33 +127,14 @@ class ChamberSimulatorConfig:
     key_file: Path | None = None  # a private JWK kept across restarts (made if missing)
 
 
-class ChamberSimulator:
+class ChamberSimulator(ApiSimulator):
     """The chamber API on a real HTTP server (``port=0`` picks a free port)."""
 
+    settings_prefix = "CHAMBER"
+
     def __init__(self, config: ChamberSimulatorConfig = ChamberSimulatorConfig()):
-        self.config = config
-        self.directory = ChamberDirectory.load(config.data, key=_key(config.key_file))
-        self.control = Control(MODES)
-        self.http = HttpServerThread(create_app(self.directory, self.control,
-                                                api_key=config.api_key),
-                                     config.host, config.port)
-
-    @property
-    def url(self) -> str:
-        return self.http.url
-
-    def settings(self) -> dict:
-        """``CHAMBER_*`` settings that point a client at this simulator."""
-        return {"CHAMBER_BACKEND": "http", "CHAMBER_URL": self.url,
-                "CHAMBER_API_KEY": self.config.api_key}
-
-    def start(self) -> "ChamberSimulator":
-        self.http.start()
-        return self
-
-    def stop(self) -> None:
-        self.control.stop()
-        self.http.stop()
+        directory = ChamberDirectory.load(config.data, key=_key(config.key_file))
+        super().__init__(config, directory, create_app, MODES)
 
     def describe(self) -> str:
         lines = ["Chamber of commerce simulator",

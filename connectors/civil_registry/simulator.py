@@ -22,10 +22,10 @@ from connectors.civil_registry.directory import CITIZENS_FILE
 from connectors.civil_registry.directory import CitizenDirectory
 from connectors.civil_registry.directory import identity_table
 from connectors.civil_registry.http_client import LOOKUP_PATH
+from connectors.simulation import ApiSimulator
 from connectors.simulation import Control
-from connectors.simulation import ControlError
 from connectors.simulation import FailureMode
-from connectors.simulation import HttpServerThread
+from connectors.simulation import control_app
 from connectors.simulation import json_error
 from connectors.simulation import wait_for_signal
 
@@ -34,24 +34,7 @@ DEV_API_KEY = "dev-registry-key"
 
 
 def create_app(directory: CitizenDirectory, control: Control, *, api_key: str) -> Flask:
-    app = Flask(__name__)
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
-
-    @app.get("/health")
-    def health():
-        return {"status": "ok"}
-
-    @app.get("/control")
-    def control_show():
-        return control.snapshot()
-
-    @app.post("/control")
-    def control_set():
-        try:
-            return control.configure(request.get_json(silent=True))
-        except ControlError as exc:
-            return json_error(400, "invalid_request", str(exc))
+    app = control_app(__name__, control)
 
     @app.post(LOOKUP_PATH)
     def lookup():
@@ -90,33 +73,13 @@ class RegistrySimulatorConfig:
     data: Path = CITIZENS_FILE
 
 
-class RegistrySimulator:
+class RegistrySimulator(ApiSimulator):
     """The registry API on a real HTTP server (``port=0`` picks a free port)."""
 
+    settings_prefix = "CIVIL_REGISTRY"
+
     def __init__(self, config: RegistrySimulatorConfig = RegistrySimulatorConfig()):
-        self.config = config
-        self.directory = CitizenDirectory.load(config.data)
-        self.control = Control(MODES)
-        self.http = HttpServerThread(create_app(self.directory, self.control,
-                                                api_key=config.api_key),
-                                     config.host, config.port)
-
-    @property
-    def url(self) -> str:
-        return self.http.url
-
-    def settings(self) -> dict:
-        """``CIVIL_REGISTRY_*`` settings that point a client at this simulator."""
-        return {"CIVIL_REGISTRY_BACKEND": "http", "CIVIL_REGISTRY_URL": self.url,
-                "CIVIL_REGISTRY_API_KEY": self.config.api_key}
-
-    def start(self) -> "RegistrySimulator":
-        self.http.start()
-        return self
-
-    def stop(self) -> None:
-        self.control.stop()
-        self.http.stop()
+        super().__init__(config, CitizenDirectory.load(config.data), create_app, MODES)
 
     def describe(self) -> str:
         return "\n".join((
