@@ -168,3 +168,20 @@ def serve_granian(bind, workers, threads, config):
 def _stop_on_signals_until_serving():
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def serve_gunicorn(bind, workers, threads, config):
+    _Server(
+        {
+            "bind": bind,
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread" if threads > 1 else "sync",
+            "accesslog": None,
+            "errorlog": "-",
+            "timeout": 30,
+            "keepalive": 5,
+            "proc_name": "bawaba",
+        },
+        config,
+    ).run()
