@@ -76,18 +76,41 @@ class MemoryWindows:
 
 
 class RedisWindows:
-    def __init__(self, url, prefix):
-        import redis  # only deployments that share counters need it
+    """One connection per process, made at the first request (never before a fork), shared
+    by its threads one command at a time: a round trip is short, and a pool's checkout and
+    return would cost more than the command itself."""
 
+    def __init__(self, url, prefix):
         self.prefix = prefix
-        self.redis = redis.Redis.from_url(url)
-        self._acquire = self.redis.register_script(ACQUIRE)
+        self.url = url
+        self._connected = None  # (client, acquire script)
+        self._lock = threading.Lock()
+
+    def _connection(self):
+        if self._connected is None:
+            import redis  # only deployments that share counters need it
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+
+            with self._lock:
+                if self._connected is None:
+                    # Once more on a new connection when Redis closed this one (a restart,
+                    # an idle timeout). A hit whose answer was lost may count twice.
+                    client = redis.Redis.from_url(self.url, single_connection_client=True,
+                                                  retry=Retry(NoBackoff(), 1))
+                    self._connected = client, client.register_script(ACQUIRE)
+        return self._connected
+
+    @property
+    def redis(self):
+        return self._connection()[0]
 
     def acquire(self, windows, now):
         arguments = [repr(now)]
         for _, amount, seconds in windows:
             arguments += [amount, seconds]
-        index, entry = self._acquire(keys=[key for key, _, _ in windows], args=arguments)
+        script = self._connection()[1]
+        index, entry = script(keys=[key for key, _, _ in windows], args=arguments)
         if not index:
             return None
         return Breach(index - 1, float(entry) + windows[index - 1][2])
@@ -100,7 +123,8 @@ class RedisWindows:
             self.redis.delete(key)
 
     def close(self):
-        self.redis.close()
+        if self._connected is not None:
+            self._connected[0].close()
 
 
 def windows_from_url(url, prefix):

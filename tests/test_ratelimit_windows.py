@@ -85,3 +85,26 @@ def test_keys_are_counted_apart(windows):
 def test_unknown_storage_refuses_to_start():
     with pytest.raises(RuntimeError, match="not memory:// or redis://"):
         windows_from_url("memcached://127.0.0.1:11211", "bawaba")
+
+
+def test_redis_counting_goes_on_after_the_connection_is_dropped():
+    url = os.environ.get("IDP_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+    prefix = f"bawaba-test-{uuid.uuid4().hex}"
+    store = windows_from_url(url, prefix)
+    try:
+        store.redis.ping()
+    except Exception as error:  # noqa: BLE001 - any connection failure means no Redis here
+        pytest.skip(f"no Redis at {url}: {error}")
+    try:
+        key = f"{prefix}/a"
+        assert store.acquire([(key, 2, 60)], 1000.0) is None
+        # As a Redis restart or an idle timeout would: the server closes this connection.
+        import redis
+
+        with redis.Redis.from_url(url) as admin:
+            admin.client_kill_filter(_id=store.redis.client_id())
+        assert store.acquire([(key, 2, 60)], 1001.0) is None
+        assert store.acquire([(key, 2, 60)], 1002.0).index == 0
+    finally:
+        store.reset()
+        store.close()
