@@ -32,8 +32,9 @@ def mobile_id_sims():
             if sim.key and sim.certificate and sim.profile == "sim"]
 
 
-def prepare(env, directory):
-    """Personalise the SIMs, start the simulator; (its process, the provider's settings)."""
+def prepare(env, directory, pin=()):
+    """Personalise the SIMs, start the simulator (behind `pin`, e.g. a taskset command);
+    (its process, the provider's settings)."""
     from connectors.mssp.simulator import DEV_AP_ID
     from connectors.mssp.simulator import DEV_AP_PASSWORD
     from connectors.mssp.simulator import DEV_MSSP_ID
@@ -46,7 +47,7 @@ def prepare(env, directory):
     subprocess.run([PYTHON, "-m", "connectors.mssp.sims", "setup", "--dir", str(sims),
                     "--idp", idp], env=env, cwd=ROOT, check=True, capture_output=True)
     log = open(directory / "mssp.log", "wb")  # noqa: SIM115  (the process keeps it)
-    process = subprocess.Popen([PYTHON, "-m", "connectors.mssp.simulator", "--port", "0",
+    process = subprocess.Popen([*pin, PYTHON, "-m", "connectors.mssp.simulator", "--port", "0",
                                 "--dir", str(sims)], cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=log, text=True, env={**env, "PYTHONUNBUFFERED": "1"})
     log.close()
