@@ -24,20 +24,32 @@ import urllib.request
 from pathlib import Path
 
 import ciba  # bench/ciba.py
+import login_targets  # bench/login_targets.py
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 REFERENCE = BENCH / "reference"
 SCENARIOS = ["discovery", "jwks", "client_credentials", "introspection", "refresh", "code_flow"]
 # Scenarios with a set-up of their own: CIBA against a target started with the MSSP
-# simulator (bench/ciba.py); PKI login validation in process (bench/pki.py, Bawaba only).
-SEPARATE = ["ciba", "pki_validation"]
+# simulator (bench/ciba.py); the code flow through each login method's pages, against a
+# target started with the simulators, cards and citizens they need (bench/login_targets.py,
+# driven by bench/logins.py); PKI login validation in process (bench/pki.py, Bawaba only).
+LOGINS = ["login_sms", "login_card", "login_mobile_id"]
+SEPARATE = ["ciba", *LOGINS, "pki_validation"]
+# Virtual users per --concurrency in the Mobile ID login, whose iterations mostly wait for
+# the phone: enough of them to keep the server core busy.
+WAITING_USERS = 4
 PKI_VARIANTS = ["pki_cached", "pki_uncached", "pki_raw", "pki_raw_with_ocsp"]
 # ES256 operations each scenario's iteration needs at the server: (signatures, verifications).
 CRYPTO = {
     "discovery": (0, 0), "jwks": (0, 0), "client_credentials": (1, 0),
     "introspection": (0, 1), "refresh": (1, 0), "code_flow": (2, 1),
+    # The code flow's, plus the login's: the SMS login's password check (argon2id, below),
+    # the card login's path (the card certificate by the card CA, the token's signature;
+    # the card CA's own link to the root is verified once per process and kept).
+    "login_sms": (2, 1), "login_card": (2, 3),
 }
+PASSWORD_CHECKS = {"login_sms": 1}  # argon2id verifications (argon2-cffi's defaults)
 TICKS = os.sysconf("SC_CLK_TCK")
 RULES = ("token", "token_ip", "authorize", "login", "introspect", "revoke", "userinfo",
          "backchannel_authentication")
@@ -95,7 +107,7 @@ def main():
             if hsm is None and target.startswith("bawaba"):
                 hsm = signing_cost(args.server_cpu, setup.parent)
     pki_ratios = separate_scenarios(selected, targets, args, results)
-    scenarios += [s for s in selected if s == "ciba"]
+    scenarios += [s for s in selected if s == "ciba" or s in LOGINS]
     scenarios += PKI_VARIANTS if "pki_validation" in selected else []
     ceilings = crypto_ceiling(args.server_cpu)
     if hsm:
@@ -131,6 +143,16 @@ def separate_scenarios(selected, targets, args, results):
                 result["target"] = target
                 results[(target, "ciba")] = result
                 print(json.dumps(result), flush=True)
+    logins = [s for s in LOGINS if s in selected]
+    if logins:
+        for target in [t for t in targets if not t.startswith("floor-")]:
+            with start_target(target, args, logins=logins) as (base, pids, setup, database):
+                for scenario in logins:
+                    result = measure(base, pids, setup, scenario, args, None, database,
+                                     target.startswith("bawaba"))
+                    result["target"] = target
+                    results[(target, scenario)] = result
+                    print(json.dumps(result), flush=True)
     ratios = []
     if "pki_validation" in selected:
         for target in [t for t in targets if t.startswith("bawaba")]:
@@ -214,12 +236,13 @@ class start_target:
     """Start one provider pinned to the server core; yields (base URL, server pids function,
     setup file, database backend pids function)."""
 
-    def __init__(self, target, args, ciba=False):
-        self.target, self.args, self.ciba = target, args, ciba
+    def __init__(self, target, args, ciba=False, logins=()):
+        self.target, self.args, self.ciba, self.logins = target, args, ciba, logins
         self.tmp = Path(tempfile.mkdtemp(prefix=f"bench-{target}-"))
         self.process = None
         self.env = None
         self.simulator = None
+        self.helpers = []
 
     def __enter__(self):
         port = free_port()
@@ -245,6 +268,10 @@ class start_target:
             if self.ciba:
                 self.simulator, settings = ciba.prepare(env, self.tmp)
                 env.update(settings)
+            if self.logins:
+                self.helpers, settings, login_setup = login_targets.prepare(
+                    self.logins, env, self.tmp, self.args)
+                env.update(settings)
             seeded = subprocess.run([sys.executable, str(BENCH / "seed.py"),
                                      str(self.args.concurrency)], env=env, check=True,
                                     capture_output=True, text=True, cwd=self.tmp)
@@ -253,6 +280,12 @@ class start_target:
                 setup["ciba"] = json.loads(subprocess.run(
                     [sys.executable, str(BENCH / "ciba.py")], env=env, check=True,
                     capture_output=True, text=True, cwd=self.tmp).stdout)
+            if self.logins:
+                seeded, helpers, settings = login_targets.seed(self.logins, env, self.tmp,
+                                                               self.args.load_cpu)
+                setup.update(login_setup, **seeded)
+                self.helpers += helpers
+                env.update(settings)
             env["IDP_WSGI_SERVER"] = self.args.server
             command = pin + [str(ROOT / ".venv" / "bin" / "idp"), "serve", "--bind",
                              f"127.0.0.1:{port}", "--workers", str(self.args.workers),
@@ -262,6 +295,8 @@ class start_target:
             self.process = subprocess.Popen(command, env=env, cwd=self.tmp,
                                             stdout=subprocess.DEVNULL, stderr=log)
         wait_ready(base + "/.well-known/openid-configuration")
+        if "sms" in setup:
+            login_targets.register_citizens(base, setup["sms"])
         setup_file = self.tmp / "setup.json"
         setup_file.write_text(json.dumps(setup))
         (self.tmp / "env.json").write_text(json.dumps(env))
@@ -298,6 +333,7 @@ class start_target:
                 self.process.kill()
         if self.simulator is not None:
             ciba.stop(self.simulator)
+        login_targets.stop(self.helpers)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -355,10 +391,15 @@ def cpu_seconds(pids):
     return total / TICKS
 
 
-def measure(base, pids, setup_file, scenario, args, profile=None, database_pids=None):
-    command = ["taskset", "-c", args.load_cpu, "node", str(REFERENCE / "loadgen.mjs"),
+def measure(base, pids, setup_file, scenario, args, profile=None, database_pids=None,
+            bawaba=False):
+    users = args.concurrency * (WAITING_USERS if scenario == "login_mobile_id" else 1)
+    generator = ["node", str(REFERENCE / "loadgen.mjs")]
+    if bawaba and scenario in LOGINS:  # the login pages, driven as a browser drives them
+        generator = [sys.executable, str(BENCH / "logins.py")]
+    command = ["taskset", "-c", args.load_cpu, *generator,
                "--base", base, "--scenario", scenario, "--duration", str(args.duration),
-               "--warmup", str(args.warmup), "--concurrency", str(args.concurrency),
+               "--warmup", str(args.warmup), "--concurrency", str(users),
                "--setup", str(setup_file)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     # Sample server CPU only over the measured window (after the warm-up).
@@ -407,18 +448,24 @@ def crypto_ceiling(cpu):
         " while time.perf_counter()-t<1: f();n+=1\n"
         " return n/(time.perf_counter()-t)\n"
         "s=k.sign(m,ec.ECDSA(hashes.SHA256()))\n"
+        "from argon2 import PasswordHasher\n"
+        "h=PasswordHasher();w='bench lemon kite tuesday';x=h.hash(w)\n"
+        "def once():\n"
+        " t=time.process_time();h.verify(x,w);return time.process_time()-t\n"
         "print(json.dumps([rate(lambda:k.sign(m,ec.ECDSA(hashes.SHA256()))),"
-        "rate(lambda:p.verify(s,m,ec.ECDSA(hashes.SHA256())))]))\n"
+        "rate(lambda:p.verify(s,m,ec.ECDSA(hashes.SHA256()))),"
+        "1/min(once() for _ in range(5))]))\n"
     )
     out = subprocess.run(["taskset", "-c", cpu, sys.executable, "-c", code], check=True,
                          capture_output=True, text=True).stdout
-    sign, verify = json.loads(out)
+    sign, verify, password = json.loads(out)
     ceilings = {}
     for scenario, (signs, verifies) in CRYPTO.items():
-        cost = signs / sign + verifies / verify
+        cost = signs / sign + verifies / verify + PASSWORD_CHECKS.get(scenario, 0) / password
         ceilings[scenario] = round(1 / cost, 1) if cost else None
     print(json.dumps({"es256_sign_per_cpu_s": round(sign),
-                      "es256_verify_per_cpu_s": round(verify)}))
+                      "es256_verify_per_cpu_s": round(verify),
+                      "argon2id_verify_per_cpu_s": round(password, 1)}))
     return ceilings
 
 

@@ -161,6 +161,18 @@ const scenarios = {
   code_flow: { run: async (user) => codeFlow(user, true) },
   ciba: { run: async (user) => ciba(user) },
 };
+// The login scenarios against the reference: a new browser with no session each time,
+// through its non-interactive login and consent interactions (server.mjs: the account
+// named by login_hint, no credential checked), then code → token → userinfo.
+for (const name of ['login_sms', 'login_card', 'login_mobile_id']) {
+  scenarios[name] = {
+    run: async (user) => {
+      user.jar = cookieJar([]);
+      user.interactive = true;
+      return codeFlow(user, true);
+    },
+  };
+}
 
 const scenario = scenarios[args.scenario];
 if (!scenario) throw new Error(`unknown scenario ${args.scenario}`);
