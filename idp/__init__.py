@@ -6,6 +6,7 @@ import os
 from flask import Flask
 
 from . import config as config_module
+from . import database_checks
 from .extensions import babel
 from .extensions import csrf
 from .extensions import db
@@ -28,6 +29,7 @@ def create_app(config=None):
     _finish_config(app)
 
     db.init_app(app)
+    database_checks.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
     csrf.init_app(app)
 
@@ -78,7 +80,7 @@ def _finish_config(app):
         os.makedirs(app.instance_path, exist_ok=True)
         cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     else:
-        cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+        cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})  # connections checked after idling
     if not cfg.get("IDP_KEY_DIR"):
         cfg["IDP_KEY_DIR"] = os.path.join(app.instance_path, "keys")
     cfg["IDP_ISSUER"] = cfg["IDP_ISSUER"].rstrip("/")

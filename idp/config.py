@@ -10,6 +10,8 @@ DEFAULTS = {
     "IDP_ENV": "development",  # "production" (anything else) makes the checks below strict
     "IDP_ISSUER": "http://127.0.0.1:5000",
     "IDP_DATABASE_URL": None,  # default: SQLite in the instance folder
+    # A pooled PostgreSQL connection idle this long is checked before use (database_checks.py).
+    "IDP_DATABASE_CHECK_IDLE_SECONDS": 10,
     # IDP_INSTANCE_PATH (environment only): the instance folder; default <repo>/instance.
     # Lifetimes in seconds.
     "IDP_CODE_TTL": 60,
