@@ -296,7 +296,7 @@ def drive(flow, login, sessions, seconds, record):
             try:
                 flow.run(browser, login.method, login)
                 latencies.append((time.perf_counter() - started) * 1000)
-            except (StepError, requests.RequestException, ValueError, KeyError) as error:
+            except Exception as error:  # any failure of an iteration counts, never stops a user
                 errors += 1
                 first = first or f"{type(error).__name__}: {error}"
             count += browser.requests
