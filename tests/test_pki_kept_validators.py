@@ -137,3 +137,25 @@ def test_a_revoked_root_anchors_nothing(app, hierarchy, card, reason):  # noqa: 
     if reason == "certificateHold":
         cli_json(app, "release", "--serial", serial_of(hierarchy["root"]))
         assert validate(app, card).chain[-1] == hierarchy["root"]
+
+
+def test_the_providers_own_ocsp_responder_is_answered_in_process(app, hierarchy, card):  # noqa: F811
+    # Over HTTP, a validation in the only free worker would wait for a worker to answer it.
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509 import ocsp
+
+    from idp.pki.errors import RevocationSourceError
+    from idp.web.pki import revocation_fetch
+
+    closed = "http://127.0.0.1:9"  # nothing listens there
+    fetch = revocation_fetch({**app.config, "PKI_BASE_URL": closed, "PKI_FETCH_TIMEOUT": 2})
+    request = ocsp.OCSPRequestBuilder().add_certificate(
+        card, hierarchy["card"], hashes.SHA256()).build().public_bytes(Encoding.DER)
+    with app.test_request_context():
+        answer = ocsp.load_der_ocsp_response(
+            fetch(f"{closed}/pki/ocsp", request, "application/ocsp-request"))
+        with pytest.raises(RevocationSourceError, match="unreachable"):
+            fetch(f"{closed}/pki/crl/card.crl")  # anything else still goes over HTTP
+    assert answer.response_status == ocsp.OCSPResponseStatus.SUCCESSFUL
+    assert answer.certificate_status == ocsp.OCSPCertStatus.GOOD
+    assert answer.serial_number == card.serial_number

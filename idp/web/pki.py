@@ -32,6 +32,7 @@ from ..models.types import utcnow
 from ..pki import crl
 from ..pki import ocsp
 from ..pki.ca import CertificateAuthority
+from ..pki.ca import Urls
 from ..pki.errors import HierarchyMissingError
 from ..pki.errors import PkiError
 from ..pki.hsm import TokenError
@@ -120,7 +121,7 @@ def revocation_checker():
         cfg = current_app.config
         cap = cfg["PKI_OCSP_CACHE_MAX_SECONDS"]
         checker = RevocationChecker(
-            fetch=partial(http_fetch, timeout=cfg["PKI_FETCH_TIMEOUT"]),
+            fetch=revocation_fetch(cfg),
             responder_url=cfg["PKI_OCSP_RESPONDER_URL"],
             require_nonce=cfg["PKI_OCSP_REQUIRE_NONCE"],
             fail_open=cfg["PKI_REVOCATION_FAIL_OPEN"],
@@ -129,6 +130,22 @@ def revocation_checker():
         )
         current_app.extensions["idp.pki.revocation"] = checker
     return checker
+
+
+def revocation_fetch(cfg):
+    """How the checker reaches OCSP responders and CRLs: over HTTP, except this provider's
+    own responder, which is answered in process. Asking it over HTTP would wait for a free
+    worker of this same server, and with every worker validating a card at once (an empty
+    OCSP cache after a start) none would ever be free."""
+    remote = partial(http_fetch, timeout=cfg["PKI_FETCH_TIMEOUT"])
+    own_responder = Urls((cfg["PKI_BASE_URL"] or cfg["IDP_ISSUER"]).rstrip("/")).ocsp
+
+    def fetch(url, body=None, content_type=None):
+        if url == own_responder and body is not None and content_type == OCSP_REQUEST:
+            return _ocsp_response(body)
+        return remote(url, body, content_type)
+
+    return fetch
 
 
 def validator(profile_name):
@@ -222,13 +239,16 @@ def ocsp_get(encoded):
 
 
 def _ocsp_answer(der):
+    return _ocsp(_ocsp_response(der))
+
+
+def _ocsp_response(der):
     validity = timedelta(seconds=current_app.config["PKI_OCSP_VALIDITY_SECONDS"])
     try:
-        body = ocsp.respond(certificate_authority(), der, utcnow(), validity)
+        return ocsp.respond(certificate_authority(), der, utcnow(), validity)
     except (TokenError, PkiError) as error:  # bad input never raises: only our own trouble
         log.error("OCSP responder cannot sign: %s", error)
-        return _ocsp(ocsp.unsuccessful(OCSPResponseStatus.TRY_LATER))
-    return _ocsp(body)
+        return ocsp.unsuccessful(OCSPResponseStatus.TRY_LATER)
 
 
 def _ocsp(body):
