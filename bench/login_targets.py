@@ -10,12 +10,14 @@
 - `login_card`: SoftHSM2 tokens personalised as ID cards by the target's own PKI
   (`python -m connectors.card_reader.personalise`: a key made on the token, a certificate
   from `idp pki issue --profile card`) and the card holder's account;
-- `login_mobile_id`: the MSSP simulator, its SIMs and their owners (bench/ciba.py);
-- for both certificate logins, the OCSP responder as a service of its own (`responder`).
+- `login_mobile_id`: the MSSP simulator, its SIMs and their owners (bench/ciba.py).
+
+The certificate logins ask the provider's own OCSP responder, which it answers in process,
+as in a default deployment.
 
 run.py calls `prepare` before the target is seeded and started, `seed` after its seed.py,
-and `register_citizens` once it serves; `stop` at the end. The simulators and the
-responder run on the load core: their CPU is not the server's.
+and `register_citizens` once it serves; `stop` at the end. The simulators run on the load
+core: their CPU is not the server's.
 
     python bench/login_targets.py simulators --data FILE   (the SMS and registry simulators)
 """
@@ -24,12 +26,10 @@ import argparse
 import json
 import math
 import re
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -106,10 +106,9 @@ def stop(processes):
             process.stdout.close()
 
 
-def seed(scenarios, env, directory, load_cpu):
-    """Accounts and cards for the scenarios, in the target's database, and the OCSP
-    responder; (setup part, processes, provider settings)."""
-    setup, processes, settings = {}, [], {}
+def seed(scenarios, env, directory):
+    """Accounts and cards for the scenarios, in the target's database; their setup part."""
+    setup = {}
     if "login_mobile_id" in scenarios:
         subprocess.run([PYTHON, str(Path(ciba.__file__))], env=env, cwd=directory,
                        check=True, capture_output=True)
@@ -129,42 +128,7 @@ def seed(scenarios, env, directory, load_cpu):
         setup["card"] = {"module": cards["softhsm"]["module"],
                          "softhsm2_conf": cards["softhsm"]["softhsm2_conf"],
                          "label": card["label"], "pin": card["pin"]}
-    if {"login_card", "login_mobile_id"} & set(scenarios):
-        process, url = responder(env, directory, load_cpu)
-        processes.append(process)
-        settings["PKI_OCSP_RESPONDER_URL"] = url
-    return setup, processes, settings
-
-
-def responder(env, directory, load_cpu):
-    """The OCSP responder as a service of its own (`idp serve` on the same database and
-    token, on the load core): a login's validation asks it over HTTP when its cache has
-    no answer yet, which a target whose every worker thread is busy validating could not
-    answer itself. Its answers are cached for their validity (an hour), so it only works
-    during the warm-up."""
-    port = free_port()
-    with open(directory / "responder.log", "w") as log:
-        process = subprocess.Popen(
-            ["taskset", "-c", load_cpu, IDP, "serve", "--bind", f"127.0.0.1:{port}",
-             "--workers", "1", "--threads", "4"],
-            env=env, cwd=directory, stdout=subprocess.DEVNULL, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/.well-known/openid-configuration", timeout=2):
-                return process, url + "/pki/ocsp"
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("the OCSP responder did not start: "
-                       + (directory / "responder.log").read_text()[-1000:])
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return setup
 
 
 def add_accounts(people):

@@ -2,15 +2,16 @@
 authentication token (idp/pki/challenge.py `validate_token` with the card validator, as
 `POST /login/card/token` calls it), against the raw cost of the signatures it needs.
 
-A Bawaba target is started as in run.py (`idp serve`: its OCSP responder at /pki/ocsp);
+A Bawaba target is started as in run.py (`idp serve`, the PKI's public endpoints);
 the hierarchy is made with `idp pki init` and a card certificate issued with
 `idp pki issue --profile card` for a software P-256 key made here, which signs the
 challenges as a card would. Then, in this process, pinned to the server core:
 
 - `cached`: validations with the OCSP answers in the revocation checker's cache;
-- `uncached`: PKI_OCSP_CACHE_MAX_SECONDS = 0, so every validation asks the responder over
-  HTTP (for the card certificate and for the card CA); the responder's CPU (the server's
-  workers) counts with the validator's;
+- `uncached`: PKI_OCSP_CACHE_MAX_SECONDS = 0, so every validation asks the responder (for
+  the card certificate and for the card CA); the provider answers its own responder in
+  process, so the responder's work counts in this process (any CPU the served target
+  spends still counts with it);
 - `raw`: the signature verifications a cached validation needs, with `cryptography`
   directly: the card certificate by the card CA, the card CA by the root, and the token's
   signature over hash(origin) ‖ hash(nonce) (`raw_with_ocsp`: plus each OCSP answer's

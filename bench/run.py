@@ -281,11 +281,7 @@ class start_target:
                     [sys.executable, str(BENCH / "ciba.py")], env=env, check=True,
                     capture_output=True, text=True, cwd=self.tmp).stdout)
             if self.logins:
-                seeded, helpers, settings = login_targets.seed(self.logins, env, self.tmp,
-                                                               self.args.load_cpu)
-                setup.update(login_setup, **seeded)
-                self.helpers += helpers
-                env.update(settings)
+                setup.update(login_setup, **login_targets.seed(self.logins, env, self.tmp))
             env["IDP_WSGI_SERVER"] = self.args.server
             command = pin + [str(ROOT / ".venv" / "bin" / "idp"), "serve", "--bind",
                              f"127.0.0.1:{port}", "--workers", str(self.args.workers),
