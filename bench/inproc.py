@@ -100,6 +100,21 @@ class User:
         self.refresh_token = response.get_json()["refresh_token"]
 
 
+def seeded_app(tmp, target, users):
+    """A fresh Bawaba target's application in this process: its environment (a new
+    database and SoftHSM token under tmp), seeded by seed.py with `users` sessions;
+    (app, setup)."""
+    os.environ.update(bawaba_environment(tmp, target, "http://localhost"))
+    os.chdir(tmp)
+    # In another process, as in run.py: one process logs in to the token once.
+    setup = json.loads(subprocess.run(
+        [sys.executable, str(Path(__file__).resolve().parent / "seed.py"), str(users)],
+        check=True, capture_output=True, text=True).stdout)
+    from idp import create_app
+
+    return create_app(), setup
+
+
 def print_statements(app, step):
     """The statements (and requests) of one iteration, in order."""
     from sqlalchemy import event
@@ -149,15 +164,7 @@ def main():
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-inproc-"))
     try:
-        os.environ.update(bawaba_environment(tmp, args.target, "http://localhost"))
-        os.chdir(tmp)
-        # In another process, as in run.py: one process logs in to the token once.
-        setup = json.loads(subprocess.run(
-            [sys.executable, str(Path(__file__).resolve().parent / "seed.py"), "4"],
-            check=True, capture_output=True, text=True).stdout)
-        from idp import create_app
-
-        app = create_app()
+        app, setup = seeded_app(tmp, args.target, 4)
         users = [User(app, setup, i) for i in range(4)]
         run = [getattr(u, args.scenario) for u in users]
         for step in run * 25:  # warm-up: caches, pools, first compilations

@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import ciba  # bench/ciba.py
+from affinity import cores  # bench/affinity.py
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
@@ -73,15 +74,6 @@ def prepare(scenarios, env, directory, args):
     return processes, settings, setup
 
 
-def cores(spec):
-    """The cores of a taskset list such as 0 or 0,2-3."""
-    chosen = set()
-    for part in spec.split(","):
-        first, _, last = part.partition("-")
-        chosen.update(range(int(first), int(last or first) + 1))
-    return chosen
-
-
 def _first_line(process, log):
     lines = []
     reader = threading.Thread(target=lambda: lines.append(process.stdout.readline()),
@@ -96,14 +88,7 @@ def _first_line(process, log):
 
 def stop(processes):
     for process in processes:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        ciba.stop(process)
 
 
 def seed(scenarios, env, directory):

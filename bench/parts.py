@@ -13,12 +13,10 @@ import argparse
 import base64
 import io
 import json
-import os
 import resource
 import secrets
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +26,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import bawaba_environment  # noqa: E402
+from inproc import seeded_app  # noqa: E402
 
 BODY = b"grant_type=client_credentials&scope=api"
 
@@ -178,14 +176,7 @@ def main():
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-parts-"))
     try:
-        os.environ.update(bawaba_environment(tmp, args.target, "http://localhost"))
-        os.chdir(tmp)
-        setup = json.loads(subprocess.run(
-            [sys.executable, str(Path(__file__).resolve().parent / "seed.py"), "1"],
-            check=True, capture_output=True, text=True).stdout)
-        from idp import create_app
-
-        app = create_app()
+        app, setup = seeded_app(tmp, args.target, 1)
         client = setup["service"]
         n = args.n
         parts = {

@@ -44,6 +44,7 @@ from cryptography.x509.oid import NameOID
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from affinity import cores  # noqa: E402
 from run import ROOT  # noqa: E402
 from run import cpu_seconds  # noqa: E402
 from run import start_target  # noqa: E402
@@ -218,15 +219,6 @@ def measure(target, seconds, server_cpu, base, server_pids, database_pids, direc
         "server_cpu": server_cpu,
     })
     return results
-
-
-def cores(spec):
-    """The cores of a taskset list such as 0 or 0,2-3."""
-    chosen = set()
-    for part in spec.split(","):
-        first, _, last = part.partition("-")
-        chosen.update(range(int(first), int(last or first) + 1))
-    return chosen
 
 
 def main():

@@ -26,11 +26,8 @@ class Named:
         return f"{self.prefix}/{name}"
 
 
-@pytest.fixture(params=["memory", "redis"])
-def windows(request):
-    if request.param == "memory":
-        yield Named(MemoryWindows(), "test")
-        return
+def redis_store():
+    """Windows in the test Redis under a prefix of their own; (store, prefix)."""
     url = os.environ.get("IDP_TEST_REDIS_URL", "redis://127.0.0.1:6379")
     prefix = f"bawaba-test-{uuid.uuid4().hex}"
     store = windows_from_url(url, prefix)
@@ -38,6 +35,15 @@ def windows(request):
         store.redis.ping()
     except Exception as error:  # noqa: BLE001 - any connection failure means no Redis here
         pytest.skip(f"no Redis at {url}: {error}")
+    return store, prefix
+
+
+@pytest.fixture(params=["memory", "redis"])
+def windows(request):
+    if request.param == "memory":
+        yield Named(MemoryWindows(), "test")
+        return
+    store, prefix = redis_store()
     yield Named(store, prefix)
     store.reset()
     assert not list(store.redis.scan_iter(match=f"{prefix}/*"))
@@ -88,20 +94,14 @@ def test_unknown_storage_refuses_to_start():
 
 
 def test_redis_counting_goes_on_after_the_connection_is_dropped():
-    url = os.environ.get("IDP_TEST_REDIS_URL", "redis://127.0.0.1:6379")
-    prefix = f"bawaba-test-{uuid.uuid4().hex}"
-    store = windows_from_url(url, prefix)
-    try:
-        store.redis.ping()
-    except Exception as error:  # noqa: BLE001 - any connection failure means no Redis here
-        pytest.skip(f"no Redis at {url}: {error}")
+    store, prefix = redis_store()
     try:
         key = f"{prefix}/a"
         assert store.acquire([(key, 2, 60)], 1000.0) is None
         # As a Redis restart or an idle timeout would: the server closes this connection.
         import redis
 
-        with redis.Redis.from_url(url) as admin:
+        with redis.Redis.from_url(store.url) as admin:
             admin.client_kill_filter(_id=store.redis.client_id())
         assert store.acquire([(key, 2, 60)], 1001.0) is None
         assert store.acquire([(key, 2, 60)], 1002.0).index == 0
