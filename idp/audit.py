@@ -55,7 +55,7 @@ def init_app(app):
 
     @app.before_request
     def assign_request_id():
-        g.request_id = secrets.token_hex(8)
+        g.request_id = new_request_id()
 
     @app.after_request
     def audit_client_authentication(response):
@@ -76,6 +76,11 @@ def init_app(app):
         if g.get("request_id"):
             response.headers["X-Request-Id"] = g.request_id
         return response
+
+
+def new_request_id():
+    """The id a request's audit rows, log lines and X-Request-Id header share."""
+    return secrets.token_hex(8)
 
 
 def record(event, outcome="success", subject=None, client_id=None, now=None, **detail):

@@ -105,11 +105,11 @@ class RateLimiter:
         keys, windows, per_client = [], [], []
         for item, name, key in checks:
             value = key()
-            window = f"{self.prefix}/{name}/{value}"
+            window = self._window(item, name, value)
             keys.append(value)
-            windows.append((window, item.amount, item.get_expiry()))
+            windows.append(window)
             if key is client_key:
-                per_client.append(window)
+                per_client.append(window[0])
         now = time.time()
         breach = self.windows.acquire(windows, now)
         if breach is not None:
@@ -119,6 +119,21 @@ class RateLimiter:
             _audit_breach(self, item, name, keys[breach.index])
             raise RateLimitExceededError()
         g.rate_limit_per_client = per_client
+
+    def admit(self, endpoint, client_id, address):
+        """For a request answered without Flask whose client authenticated: count it in
+        every window of endpoint and return True, or return False, counting none, when one
+        is full (the full stack then refuses it as check() does, and audits the breach)."""
+        windows = []
+        for item, name, key in self.by_endpoint.get(endpoint, ()):
+            if key not in (client_key, ip_key):
+                return False
+            windows.append(self._window(item, name, client_id if key is client_key
+                                        else address or "-"))
+        return not windows or self.windows.acquire(windows, time.time()) is None
+
+    def _window(self, item, name, value):
+        return f"{self.prefix}/{name}/{value}", item.amount, item.get_expiry()
 
     def count_after(self, response):
         """Take back the per-client hits of a request whose client did not authenticate."""

@@ -22,14 +22,14 @@ _lock = threading.Lock()
 def cached_client(client_id):
     """The client named client_id as it is now, or None when there is none. Unknown ids
     are not remembered: guessing ids must not fill the memory."""
-    if not isinstance(client_id, str) or len(client_id) > 64 or "\x00" in client_id:
+    if not plausible_client_id(client_id):
         return None
     version = db.session.connection().execute(_VERSION, {"client_id": client_id}).scalar()
     if version is None:
         return None
-    entry = _copies.get(client_id)
-    if entry is not None and entry[0] == version:
-        return entry[1]
+    kept = kept_client(client_id, version)
+    if kept is not None:
+        return kept
     client = find_client(client_id)
     if client is None:
         return None
@@ -37,6 +37,21 @@ def cached_client(client_id):
     with _lock:
         _copies[client_id] = (client.version, copy)
     return copy
+
+
+def plausible_client_id(client_id):
+    """Text that could be a registered id (at most the column's 64 characters, no NUL,
+    which PostgreSQL refuses): anything else is no client without asking the database."""
+    return isinstance(client_id, str) and len(client_id) <= 64 and "\x00" not in client_id
+
+
+def kept_client(client_id, version):
+    """The copy this worker keeps of client_id when it is at `version`, else None (not
+    kept yet, or changed since): for a caller that read the version stamp itself."""
+    entry = _copies.get(client_id)
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    return None
 
 
 def _detached_copy(client):

@@ -148,11 +148,7 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
 
     def validate_token_request(self):
         super().validate_token_request()
-        requested = scope_to_list(self.request.payload.scope) or []
-        if {"openid", "offline_access"} & set(requested):
-            raise InvalidScopeError("User scopes cannot be granted to a client.")
-        if requested and set(requested) - set(scope_to_list(self.client.scope) or []):
-            raise InvalidScopeError()
+        check_client_scope(self.client, self.request.payload.scope)
 
     def generate_token(self, user=None, scope=None, grant_type=None, expires_in=None,
                        include_refresh_token=True):
@@ -161,6 +157,15 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
         token = issue_tokens(self.client, ctx, False, now)
         db.session.commit()
         return token
+
+
+def check_client_scope(client, scope):
+    """A client acting for itself may ask for its registered scopes, never a person's."""
+    requested = scope_to_list(scope) or []
+    if {"openid", "offline_access"} & set(requested):
+        raise InvalidScopeError("User scopes cannot be granted to a client.")
+    if requested and set(requested) - set(scope_to_list(client.scope) or []):
+        raise InvalidScopeError()
 
 
 def _session_live(sid):

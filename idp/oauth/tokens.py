@@ -61,41 +61,48 @@ def new_family(client, ctx, now):
 
 def issue_tokens(client, ctx, include_refresh_token, now):
     cfg = current_app.config
-    issuer = cfg["IDP_ISSUER"]
-    ttl = cfg["IDP_ACCESS_TOKEN_TTL"]
-    jti = secrets.token_urlsafe(18)
-    iat = int(now.timestamp())
     stated = token_statements(ctx, now)  # level policy, delegation (statements.py)
-    claims = {
-        "iss": issuer,
-        "sub": ctx.subject or client.client_id,
-        "aud": cfg.get("IDP_ACCESS_TOKEN_AUDIENCE") or issuer,
-        "exp": iat + ttl,
-        "iat": iat,
-        "jti": jti,
-        "client_id": client.client_id,
-        "scope": ctx.scope,
-    }
+    claims = access_token_claims(cfg, client.client_id, ctx, now)
     if ctx.subject:
         # RFC 9068 §2.2.1: how the person authenticated, when known.
         authentication = {"auth_time": ctx.auth_time, "acr": ctx.acr, "sid": ctx.sid}
         claims.update({k: v for k, v in authentication.items() if v is not None})
         claims.update(stated)
     access_token = key_ring().sign(claims, cfg["IDP_ACCESS_TOKEN_ALG"], typ="at+jwt")
-    add_access_token(
-        jti=jti,
-        family_id=ctx.family_id,
-        **_grant_columns(client, ctx, now, now + timedelta(seconds=ttl)),
-    )
-    token = {
-        "token_type": "Bearer",
-        "access_token": access_token,
-        "expires_in": ttl,
-        "scope": ctx.scope,
-    }
+    add_access_token(**access_token_row(client, ctx, claims, now))
+    token = bearer_response(access_token, cfg["IDP_ACCESS_TOKEN_TTL"], ctx.scope)
     if include_refresh_token and ctx.family_id:
         token["refresh_token"] = _issue_refresh_token(client, ctx, now)
     return token
+
+
+def access_token_claims(cfg, client_id, ctx, now):
+    """The RFC 9068 §2.2 claims every access token carries (a new `jti`)."""
+    issuer = cfg["IDP_ISSUER"]
+    iat = int(now.timestamp())
+    return {
+        "iss": issuer,
+        "sub": ctx.subject or client_id,
+        "aud": cfg.get("IDP_ACCESS_TOKEN_AUDIENCE") or issuer,
+        "exp": iat + cfg["IDP_ACCESS_TOKEN_TTL"],
+        "iat": iat,
+        "jti": secrets.token_urlsafe(18),
+        "client_id": client_id,
+        "scope": ctx.scope,
+    }
+
+
+def access_token_row(client, ctx, claims, now):
+    """The stored row of the access token with these claims: its columns by name."""
+    expires_at = now + timedelta(seconds=claims["exp"] - claims["iat"])
+    return {"jti": claims["jti"], "family_id": ctx.family_id,
+            **_grant_columns(client, ctx, now, expires_at)}
+
+
+def bearer_response(access_token, ttl, scope):
+    """The token response's members (RFC 6749 §5.1) for an access token."""
+    return {"token_type": "Bearer", "access_token": access_token, "expires_in": ttl,
+            "scope": scope}
 
 
 def _issue_refresh_token(client, ctx, now):
