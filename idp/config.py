@@ -34,8 +34,8 @@ DEFAULTS = {
     "IDP_ACCESS_TOKEN_ALG": "ES256",
     "IDP_ACCESS_TOKEN_AUDIENCE": None,  # `aud` of access tokens; default: the issuer
     "IDP_KEY_CACHE_SECONDS": 30,
-    # Ordinary client_credentials grants answered in front of Flask (oauth/token_fast_path.py).
-    "IDP_TOKEN_FAST_PATH": True,
+    # The most frequent successes answered in front of Flask (oauth/fast_paths.py).
+    "IDP_FAST_PATHS": True,
     "PKCS11_MODULE": "/usr/lib/softhsm/libsofthsm2.so",
     "PKCS11_TOKEN_LABEL": "bawaba-signing",
     "PKCS11_TOKEN_PIN": None,  # a secret: set in instance/config.py or the environment

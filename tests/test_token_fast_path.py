@@ -4,11 +4,9 @@ same stored row; every other request reaches the full stack and gets its answer.
 
 import base64
 import json
-import threading
 
 import pytest
 import requests
-from flask import request_started
 from limits import parse
 
 from idp.extensions import db
@@ -16,8 +14,12 @@ from idp.models import AuditEvent
 from idp.models.tokens import find_access_token
 from idp.models.types import utcnow
 from idp.oauth.token_fast_path import TokenFastPath
+from idp.oauth.userinfo_fast_path import UserinfoFastPath
 from idp.ratelimit import client_key
 
+from .fast_path_support import FlaskRequests
+from .fast_path_support import installed_paths
+from .fast_path_support import without_fast_paths
 from .helpers import RelyingParty
 from .test_rate_limits import _dispose
 from .test_rate_limits import _limited_app
@@ -35,28 +37,6 @@ def _service(issuer, client_factory, auth_method="client_secret_basic", **option
                             redirect_uris=(), scopes=("api.read", "api.write"),
                             auth_method=auth_method, **options)
     return RelyingParty(issuer, client)
-
-
-class FlaskRequests:
-    """Counts the requests Flask itself handles (its request_started signal)."""
-
-    def __init__(self, app):
-        self.app = app
-        self.paths = []
-        self._lock = threading.Lock()
-
-    def __enter__(self):
-        request_started.connect(self._seen, self.app)
-        return self
-
-    def __exit__(self, *exc):
-        request_started.disconnect(self._seen, self.app)
-
-    def _seen(self, sender, **extra):
-        from flask import request
-
-        with self._lock:
-            self.paths.append(request.path)
 
 
 def _stored(app, jti):
@@ -88,7 +68,7 @@ def test_the_answer_is_the_full_stacks(app, issuer, client_factory, monkeypatch,
     with FlaskRequests(app) as flask_requests:
         fast = rp.token(**data)
     assert flask_requests.paths == []
-    monkeypatch.setattr(app, "wsgi_app", app.wsgi_app.full_stack)
+    without_fast_paths(app, monkeypatch)
     with FlaskRequests(app) as flask_requests:
         full = rp.token(**data)
     assert flask_requests.paths == ["/token"]
@@ -248,12 +228,12 @@ def test_a_full_rate_window_is_refused_by_the_full_stack(app, issuer, client_fac
 
 
 def test_the_path_can_be_turned_off(token_config, database_url, app):
-    plain = _limited_app(token_config, database_url, 5998, IDP_TOKEN_FAST_PATH=False)
+    plain = _limited_app(token_config, database_url, 5998, IDP_FAST_PATHS=False)
     try:
-        assert not isinstance(plain.wsgi_app, TokenFastPath)
+        assert installed_paths(plain) == []
     finally:
         _dispose(plain)
-    assert isinstance(app.wsgi_app, TokenFastPath)
+    assert [type(path) for path in installed_paths(app)] == [UserinfoFastPath, TokenFastPath]
 
 
 def _headers(response):

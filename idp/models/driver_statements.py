@@ -29,13 +29,25 @@ class DriverInsert:
 
 
 class DriverLookup:
-    """SELECT of one column by one key column; the key must be plain text or a number."""
+    """SELECT of some columns by one key column, from the key's table or a join given as
+    `source`; each value read back through its column's own result processing."""
 
-    def __init__(self, table, column, key, dialect):
+    def __init__(self, columns, key, dialect, source=None):
+        """columns: {name in the result: Column}; key: the Column compared."""
         mark = PLACEHOLDERS[dialect.name].format("key")
-        self.sql = f"SELECT {column} FROM {table.name} WHERE {key} = {mark}"
+        selected = ", ".join(f"{column.table.name}.{column.name}" for column in columns.values())
+        self.sql = (f"SELECT {selected} FROM {source or key.table.name} "
+                    f"WHERE {key.table.name}.{key.name} = {mark}")
+        self._processors = [
+            (name, column.type.dialect_impl(dialect).result_processor(dialect, None))
+            for name, column in columns.items()
+        ]
 
     def one(self, cursor, key):
+        """The row whose key is `key` as {name: value}, or None."""
         cursor.execute(self.sql, {"key": key})
         row = cursor.fetchone()
-        return None if row is None else row[0]
+        if row is None:
+            return None
+        return {name: process(value) if process else value
+                for (name, process), value in zip(self._processors, row, strict=True)}

@@ -49,9 +49,8 @@ class AccessToken(_Grant, TokenMixin, db.Model):
     token_type = "access_token"
 
     def is_active(self, now):
-        if self.revoked_at is not None or now >= self.expires_at:
-            return False
-        return self.family is None or self.family.revoked_at is None
+        family_revoked_at = None if self.family is None else self.family.revoked_at
+        return access_token_live(self.revoked_at, self.expires_at, family_revoked_at, now)
 
     # Authlib TokenMixin
     def check_client(self, client):
@@ -80,6 +79,11 @@ class AccessToken(_Grant, TokenMixin, db.Model):
         from .clients import find_client
 
         return find_client(self.client_id)
+
+
+def access_token_live(revoked_at, expires_at, family_revoked_at, now):
+    """An access token is live until it expires, is revoked or its family is."""
+    return revoked_at is None and now < expires_at and family_revoked_at is None
 
 
 class RefreshToken(_Grant, db.Model):

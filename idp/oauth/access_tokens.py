@@ -17,6 +17,18 @@ MAX_LENGTH = 4096
 
 def load_access_token(value, now):
     """The stored row of a valid, live access token, or None."""
+    claims = verified_claims(value, now)
+    if claims is None:
+        return None
+    row = find_access_token(claims.get("jti"))
+    if row is None or not row.is_active(now):
+        return None
+    return row
+
+
+def verified_claims(value, now):
+    """The claims of an access token this provider signed and that has not expired, or
+    None; whether its row is still live is the caller's to check."""
     if not isinstance(value, str) or value.count(".") != 2 or len(value) > MAX_LENGTH:
         return None
     header = _header(value)
@@ -31,10 +43,7 @@ def load_access_token(value, now):
     exp = claims.get("exp")
     if not isinstance(exp, int) or exp <= now.timestamp():
         return None
-    row = find_access_token(claims.get("jti"))
-    if row is None or not row.is_active(now):
-        return None
-    return row
+    return claims
 
 
 def _alg():

@@ -137,13 +137,13 @@ def init_app(app):
 
     from . import ciba
     from . import endpoints
+    from . import fast_paths
     from . import logout
-    from . import token_fast_path
 
     ciba.init_app(app)
     endpoints.init_app(app)
     logout.init_app(app)
-    token_fast_path.init_app(app)
+    fast_paths.init_app(app)
 
 
 def request_client(client_id):

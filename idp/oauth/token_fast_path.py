@@ -1,35 +1,26 @@
-"""The token endpoint's most frequent request, answered in front of Flask: a
-client_credentials grant (RFC 6749 §4.4) by a client authenticating with its secret
-(`client_secret_basic` or `client_secret_post`, §2.3.1). On a busy provider these are most
-of the token endpoint's traffic, and most of their cost was the framework, Authlib's
-request wrapping and the ORM, not the grant (bench/README.md).
+"""The token endpoint's most frequent request answered in front of Flask (fast_paths.py):
+a client_credentials grant (RFC 6749 §4.4) by a client authenticating with its secret
+(`client_secret_basic` or `client_secret_post`, §2.3.1), the bulk of a busy provider's
+token requests.
 
-The path answers only success, and only for an ordinary request: a form body of at most
-MAX_BODY bytes with nothing else than the grant's own fields, no field twice, no query
-string, one authentication method, a client registration this worker already keeps. Every
-other request, and every request that would fail a check, goes untouched to the full stack
-(server.py, grants.py), which holds the errors and their semantics; so does a request
-this path could not finish (an unreachable database, say).
-
-Its checks are the full stack's, from the same functions: the client's secret, its
-authentication method and grant type, the requested scope (Authlib's and
-grants.check_client_scope), then the token endpoint's rate limits (ratelimit.admit). The
-token is issued by the same functions as well (tokens.py) and stored by one INSERT on the
-bare database connection (models/driver_statements.py). IDP_TOKEN_FAST_PATH = False turns
-the path off."""
+An ordinary request here is a form body of at most MAX_BODY bytes with nothing else than
+the grant's own fields, no field twice, no query string, one authentication method, from a
+client whose registration this worker already keeps. The checks are the full stack's
+(server.py, grants.py), from the same functions and in its order: the client's secret,
+its authentication method and grant type, the requested scope (Authlib's and
+grants.check_client_scope), then the token endpoint's rate limits. The token is issued by
+the same functions as well (tokens.py) and stored by one INSERT on the bare database
+connection (models/driver_statements.py)."""
 
 import base64
 import binascii
 import io
-import logging
 from urllib.parse import parse_qsl
 from urllib.parse import unquote
 
 from authlib.consts import default_json_headers
 from authlib.oauth2 import OAuth2Error
 
-from ..audit import new_request_id
-from ..extensions import db
 from ..models.client_cache import kept_client
 from ..models.client_cache import plausible_client_id
 from ..models.clients import Client
@@ -37,7 +28,7 @@ from ..models.driver_statements import DriverInsert
 from ..models.driver_statements import DriverLookup
 from ..models.tokens import AccessToken
 from ..models.types import utcnow
-from ..security_headers import every_response
+from .fast_paths import FastPath
 from .grants import check_client_scope
 from .keys import key_ring
 from .server import authorization_server
@@ -46,8 +37,6 @@ from .tokens import access_token_claims
 from .tokens import access_token_row
 from .tokens import bearer_response
 
-log = logging.getLogger(__name__)
-
 GRANT_TYPE = "client_credentials"
 MAX_BODY = 2048
 FORM = "application/x-www-form-urlencoded"
@@ -55,55 +44,33 @@ BASIC_FIELDS = frozenset({"grant_type", "scope"})
 POST_FIELDS = BASIC_FIELDS | {"client_id", "client_secret"}
 
 
-class TokenFastPath:
-    """WSGI middleware in front of the application (`app.wsgi_app`)."""
-
+class TokenFastPath(FastPath):
     def __init__(self, app, full_stack):
-        self.flask_app = app
-        self.full_stack = full_stack
-        with app.app_context():
-            engine = db.engine
-        self.engine = engine
-        self.client_version = DriverLookup(Client.__table__, "version", "client_id",
-                                           engine.dialect)
-        self.insert_access_token = DriverInsert(AccessToken.__table__, engine.dialect)
-        self.headers = [*default_json_headers, *every_response(app.config["IDP_SECURE"])]
+        super().__init__(app, full_stack)
+        dialect = self.engine.dialect
+        self.client_version = DriverLookup({"version": Client.__table__.c.version},
+                                           Client.__table__.c.client_id, dialect)
+        self.insert_access_token = DriverInsert(AccessToken.__table__, dialect)
+        self.headers = [*default_json_headers, *self.headers]
 
-    def __call__(self, environ, start_response):
+    def takes(self, environ):
         body = _ordinary_body(environ)
         if body is None:
-            return self.full_stack(environ, start_response)
+            return None
         environ["wsgi.input"] = io.BytesIO(body)  # for the full stack, which reads it again
-        answer = None
-        request = _grant_request(body, environ.get("HTTP_AUTHORIZATION"))
-        if request is not None:
-            try:
-                with self.flask_app.app_context():
-                    answer = self._grant(request, environ.get("REMOTE_ADDR"))
-            except Exception as error:  # the full stack answers, with its error handling
-                log.warning("token fast path: %s; the full stack answers",
-                            type(error).__name__)
-                answer = None
-        if answer is None:
-            return self.full_stack(environ, start_response)
-        headers = [*self.headers, ("Content-Length", str(len(answer))),
-                   ("X-Request-Id", new_request_id())]
-        start_response("200 OK", headers)
-        return [answer]
+        return _grant_request(body, environ.get("HTTP_AUTHORIZATION"))
 
-    def _grant(self, request, address):
+    def answer(self, request, environ):
         method, client_id, secret, scope = request
-        connection = self.engine.raw_connection()
-        try:
+        cfg = self.flask_app.config
+        with self.connection() as connection:
             cursor = connection.cursor()
-            version = self.client_version.one(cursor, client_id)
-            client = kept_client(client_id, version) if version is not None else None
-            if client is None or not _may_grant(client, method, secret, scope):
+            registered = self.client_version.one(cursor, client_id)
+            client = registered and kept_client(client_id, registered["version"])
+            if not client or not _may_grant(client, method, secret, scope):
                 return None
-            limiter = self.flask_app.extensions.get("idp.limiter")
-            if limiter is not None and not limiter.admit("oauth.token", client_id, address):
+            if not self.admitted("oauth.token", client_id, environ):
                 return None
-            cfg = self.flask_app.config
             now = utcnow()
             ctx = GrantContext(subject=None, scope=scope or "")
             claims = access_token_claims(cfg, client_id, ctx, now)
@@ -111,10 +78,8 @@ class TokenFastPath:
             row = access_token_row(client, ctx, claims, now)
             cursor.execute(self.insert_access_token.sql, self.insert_access_token.values(row))
             connection.commit()
-        finally:
-            connection.close()  # back to the pool, which rolls back what was not committed
         token = bearer_response(access_token, cfg["IDP_ACCESS_TOKEN_TTL"], ctx.scope)
-        return self.flask_app.json.dumps(token).encode()  # as Authlib's Flask response
+        return [], self.flask_app.json.dumps(token).encode()  # as Authlib's Flask response
 
 
 def _ordinary_body(environ):
@@ -188,8 +153,3 @@ def _may_grant(client, method, secret, scope):
     except OAuth2Error:
         return False
     return True
-
-
-def init_app(app):
-    if app.config["IDP_TOKEN_FAST_PATH"]:
-        app.wsgi_app = TokenFastPath(app, app.wsgi_app)

@@ -1,0 +1,83 @@
+"""Requests answered in front of Flask: the most frequent success of an endpoint, whose
+cost was mostly the framework, Authlib's request wrapping and the ORM rather than its own
+work (bench/README.md). Each path is WSGI middleware around the application
+(`app.wsgi_app`): token_fast_path.py (client_credentials grants), userinfo_fast_path.py.
+
+The rules every path keeps:
+- it takes only an ordinary request (`takes`), and answers only success (`answer`);
+- every other request, and every request that would fail a check, goes untouched to the
+  full stack, which holds the errors and their semantics; so does a request the path could
+  not finish (an unreachable database, a token that refused to sign);
+- its checks and what it issues come from the same functions as the full stack's, in the
+  same order; rate limits are counted only for the success it answers (ratelimit.admit),
+  so a request handed on is counted once, by the full stack;
+- its response carries the headers every response carries (security_headers.py) and a
+  request id.
+
+IDP_FAST_PATHS = False turns them off."""
+
+import logging
+from contextlib import contextmanager
+
+from ..audit import new_request_id
+from ..extensions import db
+from ..security_headers import every_response
+
+log = logging.getLogger(__name__)
+
+
+class FastPath:
+    def __init__(self, app, full_stack):
+        self.flask_app = app
+        self.full_stack = full_stack
+        with app.app_context():
+            self.engine = db.engine
+        self.headers = every_response(app.config["IDP_SECURE"])
+
+    def takes(self, environ):
+        """What answer() needs of an ordinary request, or None to hand the request on."""
+        raise NotImplementedError
+
+    def answer(self, request, environ):
+        """(headers, body) of the success, or None to hand the request on."""
+        raise NotImplementedError
+
+    def __call__(self, environ, start_response):
+        request = self.takes(environ)
+        answer = None
+        if request is not None:
+            try:
+                with self.flask_app.app_context():
+                    answer = self.answer(request, environ)
+            except Exception as error:  # the full stack answers, with its error handling
+                log.warning("%s: %s; the full stack answers", type(self).__name__,
+                            type(error).__name__)
+        if answer is None:
+            return self.full_stack(environ, start_response)
+        headers, body = answer
+        start_response("200 OK", [*headers, *self.headers, ("Content-Length", str(len(body))),
+                                  ("X-Request-Id", new_request_id())])
+        return [body]
+
+    @contextmanager
+    def connection(self):
+        """A pooled connection of the application's engine, bare; back to the pool after,
+        which rolls back whatever was not committed."""
+        connection = self.engine.raw_connection()
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    def admitted(self, endpoint, client_id, environ):
+        limiter = self.flask_app.extensions.get("idp.limiter")
+        return limiter is None or limiter.admit(endpoint, client_id, environ.get("REMOTE_ADDR"))
+
+
+def init_app(app):
+    from .token_fast_path import TokenFastPath
+    from .userinfo_fast_path import UserinfoFastPath
+
+    if app.config["IDP_FAST_PATHS"]:
+        for path in (TokenFastPath, UserinfoFastPath):
+            app.wsgi_app = path(app, app.wsgi_app)
