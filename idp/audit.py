@@ -86,19 +86,25 @@ def new_request_id():
 def record(event, outcome="success", subject=None, client_id=None, now=None, **detail):
     """Add an audit row to the current transaction (the caller commits). `now` is for
     events whose time the caller already holds; detail never names a secret."""
-    secret = [name for name in detail if name in SECRET_NAMES]
-    if secret:
-        raise ValueError(f"audit detail may not hold a secret: {secret[0]!r}")
     ip = request_id = None
     if has_request_context():
         ip = request.remote_addr
         request_id = g.get("request_id")
-    subject, client_id = _clip(subject), _clip(client_id)
+    row = event_row(event, outcome, subject, client_id, now or utcnow(), ip, request_id, detail)
     # One Core INSERT, executed at once in the caller's transaction (no ORM unit of work).
-    db.session.execute(INSERT, {
-        "at": now or utcnow(), "event": event, "outcome": outcome, "subject": subject,
-        "client_id": client_id, "ip": ip, "request_id": request_id, "detail": detail})
+    db.session.execute(INSERT, row)
+
+
+def event_row(event, outcome, subject, client_id, now, ip, request_id, detail):
+    """The audit row of an event, logged as it is made; for a caller that writes it itself
+    (a request answered outside Flask, idp/oauth/fast_paths.py)."""
+    secret = [name for name in detail if name in SECRET_NAMES]
+    if secret:
+        raise ValueError(f"audit detail may not hold a secret: {secret[0]!r}")
+    subject, client_id = _clip(subject), _clip(client_id)
     log.info("%s %s subject=%r client=%r %s", event, outcome, subject, client_id, detail)
+    return {"at": now, "event": event, "outcome": outcome, "subject": subject,
+            "client_id": client_id, "ip": ip, "request_id": request_id, "detail": detail}
 
 
 def request_id():

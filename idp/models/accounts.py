@@ -27,6 +27,11 @@ class Account(db.Model):
 _BY_SUB = db.select(Account).where(Account.sub == db.bindparam("sub"))
 
 
+def usable_account(account):
+    """An account that exists and is not locked: only these get tokens and claims."""
+    return account is not None and account.locked_at is None
+
+
 def find_account(sub):
     if not isinstance(sub, str):
         return None

@@ -14,13 +14,18 @@ class DriverInsert:
 
     def __init__(self, table, dialect):
         mark = PLACEHOLDERS[dialect.name]
-        names = [column.key for column in table.columns]
+        # A generated key (an autoincrement id) is the database's to give.
+        columns = [column for column in table.columns if column is not table.autoincrement_column]
+        names = [column.key for column in columns]
         self.sql = (f"INSERT INTO {table.name} ({', '.join(names)}) "
                     f"VALUES ({', '.join(mark.format(name) for name in names)})")
         self._processors = [
             (column.key, column.type.dialect_impl(dialect).bind_processor(dialect))
-            for column in table.columns
+            for column in columns
         ]
+
+    def execute(self, cursor, columns):
+        cursor.execute(self.sql, self.values(columns))
 
     def values(self, columns):
         """The driver's values of a row given as {column: Python value}."""
@@ -51,3 +56,24 @@ class DriverLookup:
             return None
         return {name: process(value) if process else value
                 for (name, process), value in zip(self._processors, row, strict=True)}
+
+
+class DriverClaim:
+    """UPDATE setting some columns of the row whose key is given, only while its `guard`
+    column is NULL (claiming a code, rotating a token): True when this call claimed it."""
+
+    def __init__(self, table, key, guard, columns, dialect):
+        mark = PLACEHOLDERS[dialect.name]
+        assigned = ", ".join(f"{name} = {mark.format(name)}" for name in columns)
+        self.sql = (f"UPDATE {table.name} SET {assigned} WHERE {key.name} = "
+                    f"{mark.format('key')} AND {guard.name} IS NULL")
+        self._processors = [
+            (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+            for name in columns
+        ]
+
+    def claim(self, cursor, key, values):
+        parameters = {name: process(values[name]) if process else values[name]
+                      for name, process in self._processors}
+        cursor.execute(self.sql, {**parameters, "key": key})
+        return cursor.rowcount == 1

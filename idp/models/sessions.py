@@ -52,6 +52,11 @@ def find_session_by_cookie(cookie):
     return db.session.execute(_BY_COOKIE, {"digest": digest(cookie)}).scalar_one_or_none()
 
 
+def live_session(session):
+    """A login session that exists and was not ended (logged out, revoked)."""
+    return session is not None and session.ended_at is None
+
+
 def find_session(sid):
     return db.session.get(LoginSession, sid) if isinstance(sid, str) else None
 

@@ -21,9 +21,11 @@ from contextlib import contextmanager
 
 from ..audit import new_request_id
 from ..extensions import db
+from ..models.fast_path_rows import FastPathRows
 from ..security_headers import every_response
 
 log = logging.getLogger(__name__)
+REQUEST_ID = "idp.request_id"
 
 
 class FastPath:
@@ -33,19 +35,22 @@ class FastPath:
         with app.app_context():
             self.engine = db.engine
         self.headers = every_response(app.config["IDP_SECURE"])
+        self.rows = FastPathRows(self.engine.dialect)
 
     def takes(self, environ):
         """What answer() needs of an ordinary request, or None to hand the request on."""
         raise NotImplementedError
 
     def answer(self, request, environ):
-        """(headers, body) of the success, or None to hand the request on."""
+        """(headers, body) of the success, or None to hand the request on. The request's
+        id (for audit rows) is environ[REQUEST_ID]."""
         raise NotImplementedError
 
     def __call__(self, environ, start_response):
         request = self.takes(environ)
         answer = None
         if request is not None:
+            environ[REQUEST_ID] = new_request_id()
             try:
                 with self.flask_app.app_context():
                     answer = self.answer(request, environ)
@@ -56,7 +61,7 @@ class FastPath:
             return self.full_stack(environ, start_response)
         headers, body = answer
         start_response("200 OK", [*headers, *self.headers, ("Content-Length", str(len(body))),
-                                  ("X-Request-Id", new_request_id())])
+                                  ("X-Request-Id", environ[REQUEST_ID])])
         return [body]
 
     @contextmanager

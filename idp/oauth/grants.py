@@ -11,9 +11,11 @@ from authlib.oauth2.rfc6749 import scope_to_list
 from .. import audit
 from ..extensions import db
 from ..models.accounts import find_account
+from ..models.accounts import usable_account
 from ..models.codes import claim_code
 from ..models.codes import find_code
 from ..models.sessions import find_session
+from ..models.sessions import live_session
 from ..models.tokens import claim_refresh_token
 from ..models.tokens import find_refresh_token
 from ..models.tokens import revoke_family
@@ -60,10 +62,10 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def authenticate_user(self, authorization_code):
         account = find_account(authorization_code.subject)
-        if account is None or account.locked_at is not None:
+        if not usable_account(account):
             return None
         session = find_session(authorization_code.sid)
-        if session is None or session.ended_at is not None:
+        if not live_session(session):
             raise InvalidGrantError("The login session has ended.")
         self.session_expires_at = session.expires_at
         return account
@@ -110,7 +112,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
     def authenticate_user(self, refresh_token):
         account = find_account(refresh_token.subject)
-        if account is None or account.locked_at is not None:
+        if not usable_account(account):
             raise InvalidGrantError("The account can no longer be used.")
         return account
 
@@ -169,5 +171,4 @@ def check_client_scope(client, scope):
 
 
 def _session_live(sid):
-    session = find_session(sid)
-    return session is not None and session.ended_at is None
+    return live_session(find_session(sid))

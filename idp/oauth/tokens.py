@@ -9,9 +9,7 @@ from datetime import timedelta
 from authlib.oauth2.rfc6749 import scope_to_list
 from flask import current_app
 
-from ..models.tokens import add_access_token
-from ..models.tokens import add_family
-from ..models.tokens import add_refresh_token
+from ..models import tokens as session_store
 from ..models.types import digest
 from ..models.types import new_secret
 from .keys import key_ring
@@ -41,12 +39,14 @@ def new_family_id():
     return secrets.token_urlsafe(18)
 
 
-def new_family(client, ctx, now):
+def new_family(client, ctx, now, store=session_store):
     """Store the token family of ctx: ctx.family_id when one was reserved (the code grant
-    names it as it claims the code), else a new one. Returns its id, also ctx.family_id."""
+    names it as it claims the code), else a new one. Returns its id, also ctx.family_id.
+    `store` writes the rows: the request's database session, or a fast path's connection
+    (models/fast_path_rows.py)."""
     offline = OFFLINE_ACCESS in scope_to_list(ctx.scope)
     family_id = ctx.family_id or new_family_id()
-    add_family(
+    store.add_family(
         id=family_id,
         client_id=client.client_id,
         subject=ctx.subject,
@@ -59,7 +59,7 @@ def new_family(client, ctx, now):
     return family_id
 
 
-def issue_tokens(client, ctx, include_refresh_token, now):
+def issue_tokens(client, ctx, include_refresh_token, now, store=session_store):
     cfg = current_app.config
     stated = token_statements(ctx, now)  # level policy, delegation (statements.py)
     claims = access_token_claims(cfg, client.client_id, ctx, now)
@@ -69,10 +69,10 @@ def issue_tokens(client, ctx, include_refresh_token, now):
         claims.update({k: v for k, v in authentication.items() if v is not None})
         claims.update(stated)
     access_token = key_ring().sign(claims, cfg["IDP_ACCESS_TOKEN_ALG"], typ="at+jwt")
-    add_access_token(**access_token_row(client, ctx, claims, now))
+    store.add_access_token(**access_token_row(client, ctx, claims, now))
     token = bearer_response(access_token, cfg["IDP_ACCESS_TOKEN_TTL"], ctx.scope)
     if include_refresh_token and ctx.family_id:
-        token["refresh_token"] = _issue_refresh_token(client, ctx, now)
+        token["refresh_token"] = _issue_refresh_token(client, ctx, now, store)
     return token
 
 
@@ -105,7 +105,7 @@ def bearer_response(access_token, ttl, scope):
             "scope": scope}
 
 
-def _issue_refresh_token(client, ctx, now):
+def _issue_refresh_token(client, ctx, now, store):
     """RFC 6749 §6: a new refresh token has the scope of the grant, however narrow the
     access token issued with it."""
     cfg = current_app.config
@@ -119,8 +119,8 @@ def _issue_refresh_token(client, ctx, now):
     value = new_secret()
     columns = _grant_columns(client, ctx, now, expires_at)
     columns["scope"] = scope
-    add_refresh_token(token_digest=digest(value), family_id=ctx.family_id, rotated_at=None,
-                      **columns)
+    store.add_refresh_token(token_digest=digest(value), family_id=ctx.family_id,
+                            rotated_at=None, **columns)
     return value
 
 

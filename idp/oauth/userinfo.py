@@ -7,6 +7,7 @@ from flask import jsonify
 from flask import request
 
 from ..models.accounts import find_account
+from ..models.accounts import usable_account
 from ..models.types import utcnow
 from .access_tokens import load_access_token
 from .claims import userinfo
@@ -26,7 +27,7 @@ def userinfo_response():
         return _challenge("insufficient_scope", "The access token lacks the 'openid' scope.",
                           403, scope="openid")
     account = find_account(row.subject)
-    if account is None or account.locked_at is not None:
+    if not usable_account(account):
         return _challenge(*INVALID)
     response = jsonify(userinfo(account, row.scope, row.claims))
     response.headers["Cache-Control"] = "no-store"

@@ -8,38 +8,15 @@ issuer and expiry (access_tokens.verified_claims), its stored row live
 account not locked; then the endpoint's rate limit. The claims come from the same function
 (claims.userinfo); the rows are read by two SELECTs on the bare database connection."""
 
-from types import SimpleNamespace
-
-from ..models.accounts import Account
-from ..models.driver_statements import DriverLookup
-from ..models.tokens import AccessToken
-from ..models.tokens import TokenFamily
+from ..models.accounts import usable_account
 from ..models.tokens import access_token_live
 from ..models.types import utcnow
 from .access_tokens import verified_claims
 from .claims import userinfo
 from .fast_paths import FastPath
 
-TOKENS = AccessToken.__table__
-FAMILIES = TokenFamily.__table__
-ACCOUNTS = Account.__table__
-
 
 class UserinfoFastPath(FastPath):
-    def __init__(self, app, full_stack):
-        super().__init__(app, full_stack)
-        dialect = self.engine.dialect
-        self.access_token = DriverLookup(
-            {"subject": TOKENS.c.subject, "scope": TOKENS.c.scope, "claims": TOKENS.c.claims,
-             "revoked_at": TOKENS.c.revoked_at, "expires_at": TOKENS.c.expires_at,
-             "family_revoked_at": FAMILIES.c.revoked_at},
-            TOKENS.c.jti, dialect,
-            source=f"{TOKENS.name} LEFT JOIN {FAMILIES.name} "
-                   f"ON {FAMILIES.name}.id = {TOKENS.name}.family_id")
-        self.account = DriverLookup(
-            {"sub": ACCOUNTS.c.sub, "profile": ACCOUNTS.c.profile,
-             "locked_at": ACCOUNTS.c.locked_at}, ACCOUNTS.c.sub, dialect)
-
     def takes(self, environ):
         if environ.get("PATH_INFO") != "/userinfo" or environ.get("REQUEST_METHOD") != "GET":
             return None
@@ -58,18 +35,18 @@ class UserinfoFastPath(FastPath):
             return None
         with self.connection() as connection:
             cursor = connection.cursor()
-            token = self.access_token.one(cursor, claims["jti"])
-            if token is None or token["subject"] is None or not access_token_live(
-                    token["revoked_at"], token["expires_at"], token["family_revoked_at"], now):
+            token = self.rows.one(self.rows.access_token, cursor, claims["jti"])
+            if token is None or token.subject is None or not access_token_live(
+                    token.revoked_at, token.expires_at, token.family_revoked_at, now):
                 return None
-            if "openid" not in token["scope"].split():
+            if "openid" not in token.scope.split():
                 return None
-            account = self.account.one(cursor, token["subject"])
-            if account is None or account["locked_at"] is not None:
+            account = self.rows.one(self.rows.account, cursor, token.subject)
+            if not usable_account(account):
                 return None
         if not self.admitted("oauth.userinfo", None, environ):
             return None
-        released = userinfo(SimpleNamespace(**account), token["scope"], token["claims"])
+        released = userinfo(account, token.scope, token.claims)
         response = self.flask_app.json.response(released)  # as the full stack's jsonify
         return ([("Content-Type", response.content_type), ("Cache-Control", "no-store")],
                 response.get_data())
