@@ -21,6 +21,8 @@ FAMILIES = TokenFamily.__table__
 ACCOUNTS = Account.__table__
 CODES = AuthorizationCode.__table__
 SESSIONS = LoginSession.__table__
+TOKEN_AND_FAMILY = (f"{ACCESS_TOKENS.name} LEFT JOIN {FAMILIES.name} "
+                    f"ON {FAMILIES.name}.id = {ACCESS_TOKENS.name}.family_id")
 
 
 class FastPathRows:
@@ -42,9 +44,11 @@ class FastPathRows:
              "claims": ACCESS_TOKENS.c.claims, "revoked_at": ACCESS_TOKENS.c.revoked_at,
              "expires_at": ACCESS_TOKENS.c.expires_at,
              "family_revoked_at": FAMILIES.c.revoked_at},
-            ACCESS_TOKENS.c.jti, dialect,
-            source=f"{ACCESS_TOKENS.name} LEFT JOIN {FAMILIES.name} "
-                   f"ON {FAMILIES.name}.id = {ACCESS_TOKENS.name}.family_id")
+            ACCESS_TOKENS.c.jti, dialect, source=TOKEN_AND_FAMILY)
+        self.introspected = DriverLookup(
+            {**{column.key: column for column in ACCESS_TOKENS.columns},
+             "family_revoked_at": FAMILIES.c.revoked_at},
+            ACCESS_TOKENS.c.jti, dialect, source=TOKEN_AND_FAMILY)
         self.insert = {table.name: DriverInsert(table, dialect) for table in (
             FAMILIES, ACCESS_TOKENS, RefreshToken.__table__, AuditEvent.__table__)}
 

@@ -1,7 +1,8 @@
 """Requests answered in front of Flask: the most frequent success of an endpoint, whose
 cost was mostly the framework, Authlib's request wrapping and the ORM rather than its own
 work (bench/README.md). Each path is WSGI middleware around the application
-(`app.wsgi_app`): token_fast_path.py (client_credentials grants), userinfo_fast_path.py.
+(`app.wsgi_app`): token_fast_path.py (client credentials, code exchange),
+userinfo_fast_path.py, introspection_fast_path.py.
 
 The rules every path keeps:
 - it takes only an ordinary request (`takes`), and answers only success (`answer`);
@@ -21,6 +22,7 @@ from contextlib import contextmanager
 
 from ..audit import new_request_id
 from ..extensions import db
+from ..models.client_cache import kept_client
 from ..models.fast_path_rows import FastPathRows
 from ..security_headers import every_response
 
@@ -74,15 +76,21 @@ class FastPath:
         finally:
             connection.close()
 
+    def kept_client(self, cursor, client_id):
+        """The registration of client_id this worker keeps, when it is still current."""
+        registered = self.rows.client_version.one(cursor, client_id)
+        return registered and kept_client(client_id, registered["version"])
+
     def admitted(self, endpoint, client_id, environ):
         limiter = self.flask_app.extensions.get("idp.limiter")
         return limiter is None or limiter.admit(endpoint, client_id, environ.get("REMOTE_ADDR"))
 
 
 def init_app(app):
+    from .introspection_fast_path import IntrospectionFastPath
     from .token_fast_path import TokenFastPath
     from .userinfo_fast_path import UserinfoFastPath
 
     if app.config["IDP_FAST_PATHS"]:
-        for path in (TokenFastPath, UserinfoFastPath):
+        for path in (TokenFastPath, UserinfoFastPath, IntrospectionFastPath):
             app.wsgi_app = path(app, app.wsgi_app)

@@ -75,9 +75,7 @@ class IntrospectionEndpoint(BaseIntrospectionEndpoint):
         return find_token(token_string, token_type_hint)
 
     def check_permission(self, token, client, request):
-        return token.client_id == client.client_id or INTROSPECTION_SCOPE in (
-            scope_to_list(client.scope) or []
-        )
+        return may_introspect(token, client)
 
     def create_introspection_payload(self, token):
         if not token or not token.is_active(utcnow()):
@@ -85,28 +83,41 @@ class IntrospectionEndpoint(BaseIntrospectionEndpoint):
         return self.introspect_token(token)
 
     def introspect_token(self, token):
-        issuer = current_app.config["IDP_ISSUER"]
-        payload = {
-            "active": True,
-            "iss": issuer,
-            "client_id": token.client_id,
-            "scope": token.scope,
-            "token_type": "Bearer" if token.token_type == "access_token" else "refresh_token",
-            "iat": int(token.issued_at.timestamp()),
-            "exp": int(token.expires_at.timestamp()),
-            "sub": token.subject or token.client_id,
-        }
-        if token.token_type == "access_token":
-            payload["jti"] = token.jti
-            payload["aud"] = current_app.config.get("IDP_ACCESS_TOKEN_AUDIENCE") or issuer
-        if token.subject:
-            stated = introspection_statements(token, utcnow())
-            if stated is None:  # what it stated no longer holds (mandate, assisted work)
-                return {"active": False}
-            payload.update(stated)
-            if token.sid:
-                payload["sid"] = token.sid
-        return payload
+        return introspection_payload(token, utcnow())
+
+
+def may_introspect(token, client):
+    """A client sees its own tokens; a resource server with the `introspection` scope sees
+    every token."""
+    return token.client_id == client.client_id or INTROSPECTION_SCOPE in (
+        scope_to_list(client.scope) or []
+    )
+
+
+def introspection_payload(token, now):
+    """RFC 7662 §2.2: what is said of a live token (`token_type` names its kind)."""
+    issuer = current_app.config["IDP_ISSUER"]
+    payload = {
+        "active": True,
+        "iss": issuer,
+        "client_id": token.client_id,
+        "scope": token.scope,
+        "token_type": "Bearer" if token.token_type == "access_token" else "refresh_token",
+        "iat": int(token.issued_at.timestamp()),
+        "exp": int(token.expires_at.timestamp()),
+        "sub": token.subject or token.client_id,
+    }
+    if token.token_type == "access_token":
+        payload["jti"] = token.jti
+        payload["aud"] = current_app.config.get("IDP_ACCESS_TOKEN_AUDIENCE") or issuer
+    if token.subject:
+        stated = introspection_statements(token, now)
+        if stated is None:  # what it stated no longer holds (mandate, assisted work)
+            return {"active": False}
+        payload.update(stated)
+        if token.sid:
+            payload["sid"] = token.sid
+    return payload
 
 
 class RevocationEndpoint(BaseRevocationEndpoint):
