@@ -21,6 +21,7 @@ FAMILIES = TokenFamily.__table__
 ACCOUNTS = Account.__table__
 CODES = AuthorizationCode.__table__
 SESSIONS = LoginSession.__table__
+REFRESH_TOKENS = RefreshToken.__table__
 TOKEN_AND_FAMILY = (f"{ACCESS_TOKENS.name} LEFT JOIN {FAMILIES.name} "
                     f"ON {FAMILIES.name}.id = {ACCESS_TOKENS.name}.family_id")
 
@@ -45,12 +46,21 @@ class FastPathRows:
              "expires_at": ACCESS_TOKENS.c.expires_at,
              "family_revoked_at": FAMILIES.c.revoked_at},
             ACCESS_TOKENS.c.jti, dialect, source=TOKEN_AND_FAMILY)
+        self.refresh_token = DriverLookup(
+            {**{column.key: column for column in REFRESH_TOKENS.columns},
+             "family_revoked_at": FAMILIES.c.revoked_at, "family_sid": FAMILIES.c.sid},
+            REFRESH_TOKENS.c.token_digest, dialect,
+            source=f"{REFRESH_TOKENS.name} JOIN {FAMILIES.name} "
+                   f"ON {FAMILIES.name}.id = {REFRESH_TOKENS.name}.family_id")
+        self.rotate_refresh_token = DriverClaim(REFRESH_TOKENS, REFRESH_TOKENS.c.token_digest,
+                                                REFRESH_TOKENS.c.rotated_at, ("rotated_at",),
+                                                dialect)
         self.introspected = DriverLookup(
             {**{column.key: column for column in ACCESS_TOKENS.columns},
              "family_revoked_at": FAMILIES.c.revoked_at},
             ACCESS_TOKENS.c.jti, dialect, source=TOKEN_AND_FAMILY)
         self.insert = {table.name: DriverInsert(table, dialect) for table in (
-            FAMILIES, ACCESS_TOKENS, RefreshToken.__table__, AuditEvent.__table__)}
+            FAMILIES, ACCESS_TOKENS, REFRESH_TOKENS, AuditEvent.__table__)}
 
     def one(self, lookup, cursor, key):
         """The row as an object with the columns as attributes, or None."""
@@ -74,7 +84,7 @@ class CursorTokenStore:
         self._inserts[ACCESS_TOKENS.name].execute(self._cursor, columns)
 
     def add_refresh_token(self, **columns):
-        self._inserts[RefreshToken.__tablename__].execute(self._cursor, columns)
+        self._inserts[REFRESH_TOKENS.name].execute(self._cursor, columns)
 
     def add_audit_event(self, row):
         self._inserts[AuditEvent.__tablename__].execute(self._cursor, row)

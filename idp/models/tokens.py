@@ -86,6 +86,13 @@ def access_token_live(revoked_at, expires_at, family_revoked_at, now):
     return revoked_at is None and now < expires_at and family_revoked_at is None
 
 
+def refresh_token_live(revoked_at, rotated_at, expires_at, family_revoked_at, now):
+    """A refresh token is live until it is rotated, expires, or it or its family is
+    revoked."""
+    return (revoked_at is None and rotated_at is None and now < expires_at
+            and family_revoked_at is None)
+
+
 class RefreshToken(_Grant, db.Model):
     __tablename__ = "refresh_tokens"
 
@@ -99,12 +106,8 @@ class RefreshToken(_Grant, db.Model):
     token_type = "refresh_token"
 
     def is_active(self, now):
-        return (
-            self.revoked_at is None
-            and self.rotated_at is None
-            and now < self.expires_at
-            and self.family.revoked_at is None
-        )
+        return refresh_token_live(self.revoked_at, self.rotated_at, self.expires_at,
+                                  self.family.revoked_at, now)
 
     def check_client(self, client):
         return self.client_id == client.client_id

@@ -1,13 +1,13 @@
 """The token endpoint's most frequent requests answered in front of Flask (fast_paths.py):
-a client_credentials grant (RFC 6749 §4.4) and the exchange of an authorization code
-(§4.1.3, with PKCE, RFC 7636 §4.6) by a client authenticating with its secret
-(`client_secret_basic` or `client_secret_post`, §2.3.1).
+a client_credentials grant (RFC 6749 §4.4), the exchange of an authorization code
+(§4.1.3, with PKCE, RFC 7636 §4.6) and a refresh (§6), by a client authenticating with its
+secret (`client_secret_basic` or `client_secret_post`, §2.3.1).
 
 An ordinary request here is an ordinary form (fast_forms.py) with nothing else than its
 grant's own fields, from a client whose registration this worker already keeps. The
 checks are the full stack's (server.py, grants.py), from the same functions and in its
 order: the client's secret, its authentication method and grant type, then the grant's
-own (code_exchange.py for the code), then the token endpoint's rate limits. Tokens are
+own (code_exchange.py, token_refresh.py), then the token endpoint's rate limits. Tokens are
 issued by the same functions as well (tokens.py), their rows written on the bare database
 connection (models/fast_path_rows.py)."""
 
@@ -23,6 +23,8 @@ from .fast_paths import FastPath
 from .grants import check_client_scope
 from .keys import key_ring
 from .server import authorization_server
+from .token_refresh import REFRESH_FIELDS
+from .token_refresh import refresh_tokens
 from .tokens import GrantContext
 from .tokens import access_token_claims
 from .tokens import access_token_row
@@ -30,8 +32,10 @@ from .tokens import bearer_response
 
 CLIENT_CREDENTIALS = "client_credentials"
 AUTHORIZATION_CODE = "authorization_code"
+REFRESH_TOKEN = "refresh_token"
 # The fields of each grant's ordinary request, besides grant_type and the client's own.
-GRANT_FIELDS = {CLIENT_CREDENTIALS: frozenset({"scope"}), AUTHORIZATION_CODE: CODE_FIELDS}
+GRANT_FIELDS = {CLIENT_CREDENTIALS: frozenset({"scope"}), AUTHORIZATION_CODE: CODE_FIELDS,
+                REFRESH_TOKEN: REFRESH_FIELDS}
 
 
 class TokenFastPath(FastPath):
@@ -61,7 +65,8 @@ class TokenFastPath(FastPath):
             if grant_type == CLIENT_CREDENTIALS:
                 token = self._client_credentials(connection, cursor, client, fields, environ)
             else:
-                token = exchange_code(self, connection, cursor, client, fields, environ)
+                grant = exchange_code if grant_type == AUTHORIZATION_CODE else refresh_tokens
+                token = grant(self, connection, cursor, client, fields, environ)
         if token is None:
             return None
         return [], self.flask_app.json.dumps(token).encode()  # as Authlib's Flask response
