@@ -30,13 +30,18 @@ def current_session(now=None):
     record = find_session_by_cookie(request.cookies.get(cfg["IDP_SSO_COOKIE"]))
     if record is not None and not record.is_live(now, cfg["IDP_SESSION_IDLE_TTL"]):
         record = None
-    elif record is not None and (now - record.last_seen_at).total_seconds() > TOUCH_INTERVAL:
+    elif record is not None and touch_due(record, now):
         record.last_seen_at = now
         db.session.commit()
     if record is not None and lapse_session(record, now):
         db.session.commit()
     g.sso_session = record
     return record
+
+
+def touch_due(record, now):
+    """Whether the session's last-seen time is to be written at this request."""
+    return (now - record.last_seen_at).total_seconds() > TOUCH_INTERVAL
 
 
 def start_session(result, now=None, client_id=None):

@@ -13,6 +13,7 @@ from idp.extensions import db
 from idp.models import AuditEvent
 from idp.models.tokens import find_access_token
 from idp.models.types import utcnow
+from idp.oauth.authorize_fast_path import AuthorizeFastPath
 from idp.oauth.introspection_fast_path import IntrospectionFastPath
 from idp.oauth.token_fast_path import TokenFastPath
 from idp.oauth.userinfo_fast_path import UserinfoFastPath
@@ -235,7 +236,7 @@ def test_the_path_can_be_turned_off(token_config, database_url, app):
     finally:
         _dispose(plain)
     assert [type(path) for path in installed_paths(app)] == [
-        IntrospectionFastPath, UserinfoFastPath, TokenFastPath]
+        AuthorizeFastPath, IntrospectionFastPath, UserinfoFastPath, TokenFastPath]
 
 
 def _headers(response):

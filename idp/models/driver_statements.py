@@ -34,23 +34,26 @@ class DriverInsert:
 
 
 class DriverLookup:
-    """SELECT of some columns by one key column, from the key's table or a join given as
-    `source`; each value read back through its column's own result processing."""
+    """SELECT of some columns by one or more key columns, from the keys' table or a join
+    given as `source`; each value read back through its column's own result processing."""
 
     def __init__(self, columns, key, dialect, source=None):
-        """columns: {name in the result: Column}; key: the Column compared."""
-        mark = PLACEHOLDERS[dialect.name].format("key")
+        """columns: {name in the result: Column}; key: the Column compared, or a tuple of
+        Columns of one table."""
+        keys = key if isinstance(key, tuple) else (key,)
+        mark = PLACEHOLDERS[dialect.name]
         selected = ", ".join(f"{column.table.name}.{column.name}" for column in columns.values())
-        self.sql = (f"SELECT {selected} FROM {source or key.table.name} "
-                    f"WHERE {key.table.name}.{key.name} = {mark}")
+        matched = " AND ".join(f"{column.table.name}.{column.name} = {mark.format(f'key{i}')}"
+                               for i, column in enumerate(keys))
+        self.sql = f"SELECT {selected} FROM {source or keys[0].table.name} WHERE {matched}"
         self._processors = [
             (name, column.type.dialect_impl(dialect).result_processor(dialect, None))
             for name, column in columns.items()
         ]
 
-    def one(self, cursor, key):
-        """The row whose key is `key` as {name: value}, or None."""
-        cursor.execute(self.sql, {"key": key})
+    def one(self, cursor, *keys):
+        """The row whose keys are `keys` as {name: value}, or None."""
+        cursor.execute(self.sql, {f"key{i}": key for i, key in enumerate(keys)})
         row = cursor.fetchone()
         if row is None:
             return None

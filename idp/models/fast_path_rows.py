@@ -8,10 +8,12 @@ from .accounts import Account
 from .audit import AuditEvent
 from .clients import Client
 from .codes import AuthorizationCode
+from .consents import Consent
 from .driver_statements import DriverClaim
 from .driver_statements import DriverInsert
 from .driver_statements import DriverLookup
 from .sessions import LoginSession
+from .sessions import SessionClient
 from .tokens import AccessToken
 from .tokens import RefreshToken
 from .tokens import TokenFamily
@@ -22,6 +24,8 @@ ACCOUNTS = Account.__table__
 CODES = AuthorizationCode.__table__
 SESSIONS = LoginSession.__table__
 REFRESH_TOKENS = RefreshToken.__table__
+CONSENTS = Consent.__table__
+SESSION_CLIENTS = SessionClient.__table__
 TOKEN_AND_FAMILY = (f"{ACCESS_TOKENS.name} LEFT JOIN {FAMILIES.name} "
                     f"ON {FAMILIES.name}.id = {ACCESS_TOKENS.name}.family_id")
 
@@ -59,13 +63,25 @@ class FastPathRows:
             {**{column.key: column for column in ACCESS_TOKENS.columns},
              "family_revoked_at": FAMILIES.c.revoked_at},
             ACCESS_TOKENS.c.jti, dialect, source=TOKEN_AND_FAMILY)
+        self.session_by_cookie = DriverLookup(
+            {column.key: column for column in SESSIONS.columns}, SESSIONS.c.cookie_digest,
+            dialect)
+        self.consented_scopes = DriverLookup(
+            {"scopes": CONSENTS.c.scopes}, (CONSENTS.c.subject, CONSENTS.c.client_id), dialect)
+        self.session_client = DriverLookup(
+            {"sid": SESSION_CLIENTS.c.sid}, (SESSION_CLIENTS.c.sid, SESSION_CLIENTS.c.client_id),
+            dialect)
         self.insert = {table.name: DriverInsert(table, dialect) for table in (
-            FAMILIES, ACCESS_TOKENS, REFRESH_TOKENS, AuditEvent.__table__)}
+            FAMILIES, ACCESS_TOKENS, REFRESH_TOKENS, AuditEvent.__table__, CODES,
+            SESSION_CLIENTS)}
 
-    def one(self, lookup, cursor, key):
+    def one(self, lookup, cursor, *keys):
         """The row as an object with the columns as attributes, or None."""
-        row = lookup.one(cursor, key)
+        row = lookup.one(cursor, *keys)
         return None if row is None else SimpleNamespace(**row)
+
+    def add(self, cursor, table, columns):
+        self.insert[table].execute(cursor, columns)
 
     def token_store(self, cursor):
         """What tokens.issue_tokens writes with (`store`), on this cursor."""

@@ -292,46 +292,56 @@ def login_reason(request, session, fresh, now):
     return None
 
 
-def needs_consent(request, session, tx):
-    """True unless this person approved these scopes, on this request or remembered;
-    `prompt=consent` asks again even when remembered."""
+def needs_consent(request, session, tx, find=find_consent):
+    """True unless this person approved these scopes, on this request or remembered
+    (`find` reads what is remembered); `prompt=consent` asks again even when remembered."""
     scopes = set(request["consent_scopes"])
     given = (tx or {}).get("consent") or {}
     if given.get("sub") == session.subject and set(given.get("scopes", [])) >= scopes:
         return False
     if "consent" in request["prompt"]:
         return True
-    remembered = find_consent(session.subject, request["client"].client_id)
+    remembered = find(session.subject, request["client"].client_id)
     return remembered is None or not set(remembered.scopes) >= scopes
 
 
 def _issue_code(request, session, params, now):
-    client = request["client"]
-    code = secrets.token_urlsafe(32)
-    add_code(
-        code_digest=digest(code),
-        client_id=client.client_id,
-        redirect_uri=request["redirect_uri"],
-        scope=request["scope"],
-        subject=session.subject,
-        sid=session.sid,
-        nonce=params.get("nonce"),
-        claims=request["claims"],
-        code_challenge=params["code_challenge"],
-        code_challenge_method=params["code_challenge_method"],
-        auth_time=session.auth_time,
-        acr=session.acr,
-        amr=list(session.amr or []),
-        delegation=request["delegation"],
-        expires_at=now + timedelta(seconds=current_app.config["IDP_CODE_TTL"]),
-        used_at=None,
-        family_id=None,
-    )
-    record_session_client(session.sid, client.client_id)
-    audit.record("authorize", subject=session.subject, client_id=client.client_id)
+    code, columns = new_code(request, session, params, now)
+    add_code(**columns)
+    record_session_client(session.sid, request["client"].client_id)
+    audit.record("authorize", subject=session.subject, client_id=request["client"].client_id)
     db.session.commit()
+    return redirect(code_location(request, params, code), 302)
+
+
+def new_code(request, session, params, now):
+    """A new code for the session and its row's columns (stored by the caller)."""
+    code = secrets.token_urlsafe(32)
+    return code, {
+        "code_digest": digest(code),
+        "client_id": request["client"].client_id,
+        "redirect_uri": request["redirect_uri"],
+        "scope": request["scope"],
+        "subject": session.subject,
+        "sid": session.sid,
+        "nonce": params.get("nonce"),
+        "claims": request["claims"],
+        "code_challenge": params["code_challenge"],
+        "code_challenge_method": params["code_challenge_method"],
+        "auth_time": session.auth_time,
+        "acr": session.acr,
+        "amr": list(session.amr or []),
+        "delegation": request["delegation"],
+        "expires_at": now + timedelta(seconds=current_app.config["IDP_CODE_TTL"]),
+        "used_at": None,
+        "family_id": None,
+    }
+
+
+def code_location(request, params, code):
+    """The redirect URI with the code, `state` byte-exact and `iss` (RFC 9207)."""
     location = [("code", code)]
     if params.get("state") is not None:
         location.append(("state", params["state"]))
     location.append(("iss", current_app.config["IDP_ISSUER"]))
-    return redirect(_with_query(request["redirect_uri"], location), 302)
+    return _with_query(request["redirect_uri"], location)

@@ -1,8 +1,8 @@
 """Requests answered in front of Flask: the most frequent success of an endpoint, whose
 cost was mostly the framework, Authlib's request wrapping and the ORM rather than its own
 work (bench/README.md). Each path is WSGI middleware around the application
-(`app.wsgi_app`): token_fast_path.py (client credentials, code exchange),
-userinfo_fast_path.py, introspection_fast_path.py.
+(`app.wsgi_app`): authorize_fast_path.py (single sign-on), token_fast_path.py (client
+credentials, code exchange, refresh), userinfo_fast_path.py, introspection_fast_path.py.
 
 The rules every path keeps:
 - it takes only an ordinary request (`takes`), and answers only success (`answer`);
@@ -28,6 +28,8 @@ from ..security_headers import every_response
 
 log = logging.getLogger(__name__)
 REQUEST_ID = "idp.request_id"
+OK = "200 OK"
+OK = "200 OK"
 
 
 class FastPath:
@@ -44,8 +46,8 @@ class FastPath:
         raise NotImplementedError
 
     def answer(self, request, environ):
-        """(headers, body) of the success, or None to hand the request on. The request's
-        id (for audit rows) is environ[REQUEST_ID]."""
+        """(status, headers, body) of the success, or None to hand the request on. The
+        request's id (for audit rows) is environ[REQUEST_ID]."""
         raise NotImplementedError
 
     def __call__(self, environ, start_response):
@@ -61,8 +63,8 @@ class FastPath:
                             type(error).__name__)
         if answer is None:
             return self.full_stack(environ, start_response)
-        headers, body = answer
-        start_response("200 OK", [*headers, *self.headers, ("Content-Length", str(len(body))),
+        status, headers, body = answer
+        start_response(status, [*headers, *self.headers, ("Content-Length", str(len(body))),
                                   ("X-Request-Id", environ[REQUEST_ID])])
         return [body]
 
@@ -87,10 +89,12 @@ class FastPath:
 
 
 def init_app(app):
+    from .authorize_fast_path import AuthorizeFastPath
     from .introspection_fast_path import IntrospectionFastPath
     from .token_fast_path import TokenFastPath
     from .userinfo_fast_path import UserinfoFastPath
 
     if app.config["IDP_FAST_PATHS"]:
-        for path in (TokenFastPath, UserinfoFastPath, IntrospectionFastPath):
+        for path in (TokenFastPath, UserinfoFastPath, IntrospectionFastPath,
+                     AuthorizeFastPath):
             app.wsgi_app = path(app, app.wsgi_app)

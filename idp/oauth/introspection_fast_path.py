@@ -18,6 +18,7 @@ from ..models.types import utcnow
 from .access_tokens import verified_claims
 from .fast_forms import client_credentials
 from .fast_forms import ordinary_form
+from .fast_paths import OK
 from .fast_paths import FastPath
 from .introspection import introspection_payload
 from .introspection import may_introspect
@@ -61,4 +62,4 @@ class IntrospectionFastPath(FastPath):
             return None
         token.token_type = "access_token"
         payload = introspection_payload(token, now)
-        return [], self.flask_app.json.dumps(payload).encode()  # as Authlib's Flask response
+        return OK, [], self.flask_app.json.dumps(payload).encode()  # as Authlib's Flask response

@@ -19,6 +19,7 @@ from .code_exchange import CODE_FIELDS
 from .code_exchange import exchange_code
 from .fast_forms import client_credentials
 from .fast_forms import ordinary_form
+from .fast_paths import OK
 from .fast_paths import FastPath
 from .grants import check_client_scope
 from .keys import key_ring
@@ -69,7 +70,7 @@ class TokenFastPath(FastPath):
                 token = grant(self, connection, cursor, client, fields, environ)
         if token is None:
             return None
-        return [], self.flask_app.json.dumps(token).encode()  # as Authlib's Flask response
+        return OK, [], self.flask_app.json.dumps(token).encode()  # as Authlib's Flask response
 
     def _client_credentials(self, connection, cursor, client, fields, environ):
         scope = fields.get("scope")

@@ -13,6 +13,7 @@ from ..models.tokens import access_token_live
 from ..models.types import utcnow
 from .access_tokens import verified_claims
 from .claims import userinfo
+from .fast_paths import OK
 from .fast_paths import FastPath
 
 
@@ -48,5 +49,5 @@ class UserinfoFastPath(FastPath):
             return None
         released = userinfo(account, token.scope, token.claims)
         response = self.flask_app.json.response(released)  # as the full stack's jsonify
-        return ([("Content-Type", response.content_type), ("Cache-Control", "no-store")],
+        return (OK, [("Content-Type", response.content_type), ("Cache-Control", "no-store")],
                 response.get_data())
