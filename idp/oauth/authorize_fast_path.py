@@ -85,7 +85,7 @@ class AuthorizeFastPath(FastPath):
         rows = self.rows
         with self.connection() as connection:
             cursor = connection.cursor()
-            client = self.kept_client(cursor, params["client_id"])
+            client = self.current_client(cursor, params["client_id"])
             if not client or not client.check_redirect_uri(params["redirect_uri"]):
                 return None
             try:

@@ -41,7 +41,7 @@ def ordinary_form(environ, path):
     return fields
 
 
-def client_credentials(fields, authorization, allowed):
+def secret_credentials(fields, authorization, allowed):
     """(auth method, client_id, client_secret) of a request whose other fields are among
     `allowed` (they stay in fields), or None."""
     if authorization is None:

@@ -29,7 +29,6 @@ from ..security_headers import every_response
 log = logging.getLogger(__name__)
 REQUEST_ID = "idp.request_id"
 OK = "200 OK"
-OK = "200 OK"
 
 
 class FastPath:
@@ -78,7 +77,7 @@ class FastPath:
         finally:
             connection.close()
 
-    def kept_client(self, cursor, client_id):
+    def current_client(self, cursor, client_id):
         """The registration of client_id this worker keeps, when it is still current."""
         registered = self.rows.client_version.one(cursor, client_id)
         return registered and kept_client(client_id, registered["version"])

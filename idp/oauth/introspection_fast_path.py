@@ -16,8 +16,8 @@ from authlib.consts import default_json_headers
 from ..models.tokens import access_token_live
 from ..models.types import utcnow
 from .access_tokens import verified_claims
-from .fast_forms import client_credentials
 from .fast_forms import ordinary_form
+from .fast_forms import secret_credentials
 from .fast_paths import OK
 from .fast_paths import FastPath
 from .introspection import introspection_payload
@@ -37,7 +37,7 @@ class IntrospectionFastPath(FastPath):
         if fields is None or "token" not in fields \
                 or fields.get("token_type_hint", "access_token") != "access_token":
             return None
-        credentials = client_credentials(fields, environ.get("HTTP_AUTHORIZATION"), FIELDS)
+        credentials = secret_credentials(fields, environ.get("HTTP_AUTHORIZATION"), FIELDS)
         return credentials and (*credentials, fields["token"])
 
     def answer(self, request, environ):
@@ -45,7 +45,7 @@ class IntrospectionFastPath(FastPath):
         now = utcnow()
         with self.connection() as connection:
             cursor = connection.cursor()
-            client = self.kept_client(cursor, client_id)
+            client = self.current_client(cursor, client_id)
             if not client or not client.check_client_secret(secret) \
                     or not client.check_endpoint_auth_method(method, "introspection"):
                 return None

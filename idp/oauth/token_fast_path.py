@@ -17,8 +17,8 @@ from authlib.oauth2 import OAuth2Error
 from ..models.types import utcnow
 from .code_exchange import CODE_FIELDS
 from .code_exchange import exchange_code
-from .fast_forms import client_credentials
 from .fast_forms import ordinary_form
+from .fast_forms import secret_credentials
 from .fast_paths import OK
 from .fast_paths import FastPath
 from .grants import check_client_scope
@@ -53,14 +53,14 @@ class TokenFastPath(FastPath):
         allowed = GRANT_FIELDS.get(grant_type)
         if allowed is None:
             return None
-        credentials = client_credentials(fields, environ.get("HTTP_AUTHORIZATION"), allowed)
+        credentials = secret_credentials(fields, environ.get("HTTP_AUTHORIZATION"), allowed)
         return credentials and (grant_type, *credentials, fields)
 
     def answer(self, request, environ):
         grant_type, method, client_id, secret, fields = request
         with self.connection() as connection:
             cursor = connection.cursor()
-            client = self.kept_client(cursor, client_id)
+            client = self.current_client(cursor, client_id)
             if not client or not _client_may(client, method, secret, grant_type):
                 return None
             if grant_type == CLIENT_CREDENTIALS:
