@@ -65,11 +65,15 @@ def test_single_sign_on_never_reaches_flask(app, signed_in, rp):
                                                           "127.0.0.1")
 
 
-def test_the_answer_is_the_full_stacks(app, signed_in, rp, monkeypatch):
-    fast = _authorize(signed_in, rp)
+@pytest.mark.parametrize("extra", [{}, {"login_hint": "citizen-1"},
+                                   {"login_hint": "someone-else", "state": None}])
+def test_the_answer_is_the_full_stacks(app, signed_in, rp, monkeypatch, extra):
+    with FlaskRequests(app) as flask_requests:
+        fast = _authorize(signed_in, rp, **extra)
+    assert flask_requests.paths == []
     without_fast_paths(app, monkeypatch)
     with FlaskRequests(app) as flask_requests:
-        full = _authorize(signed_in, rp)
+        full = _authorize(signed_in, rp, **extra)
     assert flask_requests.paths == ["/authorize"]
     assert fast.status_code == full.status_code == 302
     assert _headers(fast) == _headers(full)
@@ -93,7 +97,6 @@ OTHERS = {
     "prompt=none": ({"prompt": "none"}, "code"),
     "max_age": ({"max_age": "0"}, "login"),
     "acr_values": ({"acr_values": LEVEL_2}, "login"),
-    "login_hint": ({"login_hint": "citizen-1"}, "code"),
     "ui_locales": ({"ui_locales": "ar"}, "code"),
     "an empty state": ({"state": ""}, "code"),
     "a new scope": ({"scope": "openid profile email"}, "consent"),

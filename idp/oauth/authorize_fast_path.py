@@ -3,8 +3,8 @@
 asks for a code with the usual parameters, and is sent straight back with one.
 
 An ordinary request here is a GET with nothing but response_type=code, client_id,
-redirect_uri, scope, code_challenge, code_challenge_method=S256 and perhaps state and
-nonce, each once and none empty, from a browser holding a session cookie, for a client
+redirect_uri, scope, code_challenge, code_challenge_method=S256 and perhaps state, nonce
+and login_hint, each once and none empty, from a browser holding a session cookie, for a client
 whose registration this worker keeps. The checks are the full stack's (authorize.py),
 from the same functions and in its order: the client and its redirect URI
 (check_client's), the response type with Authlib's checks and PKCE, the request
@@ -46,7 +46,8 @@ from .server import authorization_server
 
 REQUIRED = frozenset({"response_type", "client_id", "redirect_uri", "scope", "code_challenge",
                       "code_challenge_method"})
-OPTIONAL = frozenset({"state", "nonce"})
+# A login_hint only prefills login pages (login/chooser.py): a live session ignores it.
+OPTIONAL = frozenset({"state", "nonce", "login_hint"})
 MAX_QUERY = 4096
 MAX_COOKIE = 128  # as models/sessions.find_session_by_cookie
 
