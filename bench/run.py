@@ -220,16 +220,20 @@ def port_open(port):
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def wait_ready(url, timeout=30):
+def wait_ready(url, process, log, timeout=30):
+    """Until url answers 200; a server that exits or never answers is reported with the
+    end of its log."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and process.poll() is None:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError(f"{url} did not become ready")
+    state = "exited" if process.poll() is not None else "is not answering"
+    tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+    raise RuntimeError(f"{url} did not become ready: the server {state}; its log ends:\n{tail}")
 
 
 class start_target:
@@ -290,7 +294,8 @@ class start_target:
         with open(self.tmp / "server.log", "w") as log:
             self.process = subprocess.Popen(command, env=env, cwd=self.tmp,
                                             stdout=subprocess.DEVNULL, stderr=log)
-        wait_ready(base + "/.well-known/openid-configuration")
+        wait_ready(base + "/.well-known/openid-configuration", self.process,
+                   self.tmp / "server.log")
         if "sms" in setup:
             login_targets.register_citizens(base, setup["sms"])
         setup_file = self.tmp / "setup.json"
