@@ -6,6 +6,10 @@ import threading
 from flask import request
 from flask import request_started
 
+from idp.extensions import db
+from idp.models import AuditEvent
+from idp.models.accounts import Account
+from idp.models.types import utcnow
 from idp.oauth.fast_paths import FastPath
 
 
@@ -43,3 +47,21 @@ def without_fast_paths(app, monkeypatch):
     paths = installed_paths(app)
     if paths:
         monkeypatch.setattr(app, "wsgi_app", paths[-1].full_stack)
+
+
+def lock_account(app, sub="citizen-1"):
+    with app.app_context():
+        db.session.execute(db.update(Account).where(Account.sub == sub)
+                           .values(locked_at=utcnow()))
+        db.session.commit()
+
+
+def audit_events(app, event):
+    with app.app_context():
+        return db.session.execute(db.select(AuditEvent).where(AuditEvent.event == event)
+                                  .order_by(AuditEvent.id)).scalars().all()
+
+
+def without(mapping, names):
+    """mapping (a dict, or a response's headers) without the members named."""
+    return {k: v for k, v in mapping.items() if k not in names}

@@ -12,13 +12,14 @@ from limits import parse
 
 from idp.authn.assurance import LEVEL_2
 from idp.extensions import db
-from idp.models import AuditEvent
 from idp.models.sessions import LoginSession
 from idp.models.sessions import SessionClient
 from idp.models.types import utcnow
 from idp.ratelimit import ip_key
 
 from .fast_path_support import FlaskRequests
+from .fast_path_support import audit_events
+from .fast_path_support import without
 from .fast_path_support import without_fast_paths
 from .helpers import RelyingParty
 from .helpers import query_of
@@ -44,10 +45,6 @@ def _authorize(browser, rp, **overrides):
     return browser.get("/authorize?" + urlencode(rp.params(**overrides)))
 
 
-def _audit(app, event):
-    with app.app_context():
-        return db.session.execute(db.select(AuditEvent).where(AuditEvent.event == event)
-                                  .order_by(AuditEvent.id)).scalars().all()
 
 
 def test_single_sign_on_never_reaches_flask(app, signed_in, rp):
@@ -59,7 +56,7 @@ def test_single_sign_on_never_reaches_flask(app, signed_in, rp):
     assert callback["state"] == rp.state and callback["iss"] == rp.issuer
     tokens = rp.exchange(callback["code"])
     assert tokens.status_code == 200, tokens.text
-    event = _audit(app, "authorize")[-1]
+    event = audit_events(app, "authorize")[-1]
     assert event.request_id == response.headers["X-Request-Id"]
     assert (event.subject, event.client_id, event.ip) == ("citizen-1", rp.client["client_id"],
                                                           "127.0.0.1")
@@ -76,7 +73,7 @@ def test_the_answer_is_the_full_stacks(app, signed_in, rp, monkeypatch, extra):
         full = _authorize(signed_in, rp, **extra)
     assert flask_requests.paths == ["/authorize"]
     assert fast.status_code == full.status_code == 302
-    assert _headers(fast) == _headers(full)
+    assert without(fast.headers, VARYING_HEADERS) == without(full.headers, VARYING_HEADERS)
     fast_code = query_of(fast.headers["Location"])["code"]
     full_code = query_of(full.headers["Location"])["code"]
     assert fast.headers["Location"].replace(fast_code, "") == \
@@ -156,7 +153,7 @@ def test_a_lapsing_level_is_the_full_stacks(app, browser, rp):
         response = _authorize(browser, rp)
     assert flask_requests.paths == ["/authorize"]
     assert response.status_code == 302
-    assert [event.detail["held"] for event in _audit(app, "assurance_lapsed")] != []
+    assert [event.detail["held"] for event in audit_events(app, "assurance_lapsed")] != []
 
 
 def test_an_ended_session_is_asked_to_log_in(app, signed_in, rp):
@@ -194,5 +191,3 @@ def _code_row(app, code):
             {"digest": digest(code)}).mappings().one())
 
 
-def _headers(response):
-    return {k: v for k, v in response.headers.items() if k not in VARYING_HEADERS}

@@ -9,11 +9,11 @@ import pytest
 import requests
 
 from idp.extensions import db
-from idp.models import AuditEvent
-from idp.models.accounts import Account
-from idp.models.types import utcnow
 
 from .fast_path_support import FlaskRequests
+from .fast_path_support import audit_events
+from .fast_path_support import lock_account
+from .fast_path_support import without
 from .fast_path_support import without_fast_paths
 from .helpers import RelyingParty
 from .helpers import sign_in
@@ -38,10 +38,6 @@ def _warm(rp, browser):
     assert rp.exchange(sign_in(browser, rp)["code"]).status_code == 200
 
 
-def _audit(app, event):
-    with app.app_context():
-        return db.session.execute(db.select(AuditEvent).where(AuditEvent.event == event)
-                                  .order_by(AuditEvent.id)).scalars().all()
 
 
 def test_an_ordinary_exchange_never_reaches_flask(app, issuer, browser, rp):
@@ -59,7 +55,7 @@ def test_an_ordinary_exchange_never_reaches_flask(app, issuer, browser, rp):
     refreshed = rp.refresh(tokens["refresh_token"])
     assert refreshed.status_code == 200, refreshed.text
 
-    issued = _audit(app, "token_issued")[-1]
+    issued = audit_events(app, "token_issued")[-1]
     assert issued.request_id == response.headers["X-Request-Id"]
     assert issued.ip == "127.0.0.1" and issued.subject == "citizen-1"
     assert issued.detail == {"grant_type": "authorization_code",
@@ -83,7 +79,7 @@ def test_the_answer_is_the_full_stacks(app, issuer, browser, client_factory, mon
     assert flask_requests.paths == ["/token"]
 
     assert fast.status_code == full.status_code == 200
-    assert _headers(fast) == _headers(full)
+    assert without(fast.headers, VARYING_HEADERS) == without(full.headers, VARYING_HEADERS)
     fast_body, full_body = fast.json(), full.json()
     assert list(fast_body) == list(full_body)
     for name in ("token_type", "expires_in", "scope"):
@@ -92,8 +88,8 @@ def test_the_answer_is_the_full_stacks(app, issuer, browser, client_factory, mon
         fast_token, full_token = decode(fast_body[name], issuer), decode(full_body[name], issuer)
         assert fast_token.header == full_token.header
         assert list(fast_token.claims) == list(full_token.claims)
-        assert _without(fast_token.claims, VARYING_CLAIMS) == \
-            _without(full_token.claims, VARYING_CLAIMS)
+        assert without(fast_token.claims, VARYING_CLAIMS) == \
+            without(full_token.claims, VARYING_CLAIMS)
     assert ("refresh_token" in fast_body) == ("refresh_token" in full_body)
 
     fast_family = code_row(app, fast_code).family_id
@@ -105,19 +101,14 @@ def test_the_answer_is_the_full_stacks(app, issuer, browser, client_factory, mon
         assert len(fast_rows) == len(full_rows)
         varying = {"id", "jti", "token_digest", "family_id", "created_at", "issued_at",
                    "expires_at"}
-        assert [_without(row, varying) for row in fast_rows] == \
-            [_without(row, varying) for row in full_rows]
-    fast_event, full_event = _audit(app, "token_issued")[-2:]
+        assert [without(row, varying) for row in fast_rows] == \
+            [without(row, varying) for row in full_rows]
+    fast_event, full_event = audit_events(app, "token_issued")[-2:]
     assert (fast_event.subject, fast_event.client_id, fast_event.outcome, fast_event.ip) == \
         (full_event.subject, full_event.client_id, full_event.outcome, full_event.ip)
     assert fast_event.detail == {**full_event.detail, "family": fast_family}
 
 
-def _lock_account(app):
-    with app.app_context():
-        db.session.execute(db.update(Account).where(Account.sub == "citizen-1")
-                           .values(locked_at=utcnow()))
-        db.session.commit()
 
 
 # (what goes wrong before the exchange, the exchange's changes, status, error)
@@ -131,7 +122,7 @@ REFUSED = {
                         "invalid_grant"),
     "an ended session": (lambda app, browser, code: log_out(browser), {}, 400,
                          "invalid_grant"),
-    "a locked account": (lambda app, browser, code: _lock_account(app), {}, 400,
+    "a locked account": (lambda app, browser, code: lock_account(app), {}, 400,
                          "invalid_grant"),
     "an unknown code": (None, {"code": "no-such-code"}, 400, "invalid_grant"),
 }
@@ -162,7 +153,7 @@ def test_a_replayed_code_is_the_full_stacks_and_revokes_what_it_gave(app, browse
     assert flask_requests.paths == ["/token"]
     assert_error(replay, 400, "invalid_grant")
     assert active(rp, tokens["access_token"]) is False
-    assert [event.outcome for event in _audit(app, "code_reuse")] == ["failure"]
+    assert [event.outcome for event in audit_events(app, "code_reuse")] == ["failure"]
 
 
 def test_another_clients_code_reaches_the_full_stack(app, issuer, browser, rp,
@@ -215,9 +206,5 @@ def _rows(app, table, key, value):
             {"value": value}).mappings()]
 
 
-def _headers(response):
-    return {k: v for k, v in response.headers.items() if k not in VARYING_HEADERS}
 
 
-def _without(mapping, names):
-    return {k: v for k, v in mapping.items() if k not in names}

@@ -5,12 +5,12 @@ the full stack would refuse reaches it, which revokes the family of a replayed t
 import pytest
 
 from idp.extensions import db
-from idp.models import AuditEvent
-from idp.models.accounts import Account
 from idp.models.types import digest
-from idp.models.types import utcnow
 
 from .fast_path_support import FlaskRequests
+from .fast_path_support import audit_events
+from .fast_path_support import lock_account
+from .fast_path_support import without
 from .fast_path_support import without_fast_paths
 from .helpers import RelyingParty
 from .token_helpers import active
@@ -29,10 +29,6 @@ def rp(issuer, client_factory):
     return RelyingParty(issuer, client_factory(auth_method="client_secret_basic"))
 
 
-def _audit(app, event):
-    with app.app_context():
-        return db.session.execute(db.select(AuditEvent).where(AuditEvent.event == event)
-                                  .order_by(AuditEvent.id)).scalars().all()
 
 
 def _stored(app, table, column, value):
@@ -55,7 +51,7 @@ def test_an_ordinary_refresh_never_reaches_flask(app, issuer, browser, rp):
     assert rp.refresh(refreshed["refresh_token"]).status_code == 200
     old = _stored(app, "refresh_tokens", "token_digest", digest(tokens["refresh_token"]))
     assert old["rotated_at"] is not None
-    event = _audit(app, "token_refreshed")[0]
+    event = audit_events(app, "token_refreshed")[0]
     assert event.request_id == response.headers["X-Request-Id"] and event.ip == "127.0.0.1"
     assert event.detail == {"family": old["family_id"]}
 
@@ -73,7 +69,7 @@ def test_the_answer_is_the_full_stacks(app, issuer, browser, rp, monkeypatch, sc
     assert flask_requests.paths == ["/token"]
 
     assert fast.status_code == full.status_code == 200
-    assert _headers(fast) == _headers(full)
+    assert without(fast.headers, VARYING_HEADERS) == without(full.headers, VARYING_HEADERS)
     fast_body, full_body = fast.json(), full.json()
     assert list(fast_body) == list(full_body)
     assert fast_body["scope"] == full_body["scope"]
@@ -82,22 +78,17 @@ def test_the_answer_is_the_full_stacks(app, issuer, browser, rp, monkeypatch, sc
             fast_token = decode(fast_body[name], issuer)
             full_token = decode(full_body[name], issuer)
             assert list(fast_token.claims) == list(full_token.claims)
-            assert _without(fast_token.claims, VARYING_CLAIMS) == \
-                _without(full_token.claims, VARYING_CLAIMS)
+            assert without(fast_token.claims, VARYING_CLAIMS) == \
+                without(full_token.claims, VARYING_CLAIMS)
     varying = {"token_digest", "family_id", "issued_at", "expires_at", "rotated_at", "jti"}
     fast_row = _stored(app, "refresh_tokens", "token_digest", digest(fast_body["refresh_token"]))
     full_row = _stored(app, "refresh_tokens", "token_digest", digest(full_body["refresh_token"]))
-    assert _without(fast_row, varying) == _without(full_row, varying)
-    fast_event, full_event = _audit(app, "token_refreshed")
+    assert without(fast_row, varying) == without(full_row, varying)
+    fast_event, full_event = audit_events(app, "token_refreshed")
     assert (fast_event.subject, fast_event.client_id, fast_event.outcome) == \
         (full_event.subject, full_event.client_id, full_event.outcome)
 
 
-def _lock_account(app):
-    with app.app_context():
-        db.session.execute(db.update(Account).where(Account.sub == "citizen-1")
-                           .values(locked_at=utcnow()))
-        db.session.commit()
 
 
 # (what happens before the refresh, the refresh's fields, status, error)
@@ -107,7 +98,7 @@ REFUSED = {
         app, tokens["refresh_token"]), {}, 400, "invalid_grant"),
     "an ended session": (lambda app, browser, tokens: log_out(browser), {}, 400,
                          "invalid_grant"),
-    "a locked account": (lambda app, browser, tokens: _lock_account(app), {}, 400,
+    "a locked account": (lambda app, browser, tokens: lock_account(app), {}, 400,
                          "invalid_grant"),
     "an unknown token": (None, {"refresh_token": "no-such-token"}, 400, "invalid_grant"),
 }
@@ -136,7 +127,7 @@ def test_a_replayed_token_is_the_full_stacks_and_revokes_the_family(app, browser
     assert flask_requests.paths == ["/token"]
     assert_error(replay, 400, "invalid_grant")
     assert active(rp, refreshed["access_token"]) is False
-    assert [event.outcome for event in _audit(app, "refresh_reuse")] == ["failure"]
+    assert [event.outcome for event in audit_events(app, "refresh_reuse")] == ["failure"]
 
 
 def test_another_clients_token_reaches_the_full_stack(app, issuer, browser, rp,
@@ -161,9 +152,5 @@ def test_offline_access_after_the_session_ended_names_no_session(app, issuer, br
     assert "sid" not in decode(refreshed["access_token"], issuer).claims
 
 
-def _headers(response):
-    return {k: v for k, v in response.headers.items() if k not in VARYING_HEADERS}
 
 
-def _without(mapping, names):
-    return {k: v for k, v in mapping.items() if k not in names}

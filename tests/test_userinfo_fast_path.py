@@ -8,12 +8,11 @@ import pytest
 import requests
 from limits import parse
 
-from idp.extensions import db
-from idp.models.accounts import Account
-from idp.models.types import utcnow
 from idp.ratelimit import ip_key
 
 from .fast_path_support import FlaskRequests
+from .fast_path_support import lock_account
+from .fast_path_support import without
 from .fast_path_support import without_fast_paths
 from .helpers import RelyingParty
 from .token_helpers import assert_error
@@ -53,7 +52,7 @@ def test_the_answer_is_the_full_stacks(app, browser, rp, monkeypatch, request_of
         full = rp.userinfo(access_token)
     assert flask_requests.paths == ["/userinfo"]
     assert fast.status_code == full.status_code == 200
-    assert _headers(fast) == _headers(full)
+    assert without(fast.headers, VARYING_HEADERS) == without(full.headers, VARYING_HEADERS)
     assert len(fast.headers["X-Request-Id"]) == len(full.headers["X-Request-Id"]) == 16
     assert fast.content == full.content
 
@@ -66,11 +65,6 @@ def _end_session(rp, tokens, browser):
     log_out(browser)
 
 
-def _lock_account(app):
-    with app.app_context():
-        db.session.execute(db.update(Account).where(Account.sub == "citizen-1")
-                           .values(locked_at=utcnow()))
-        db.session.commit()
 
 
 # Requests the full stack refuses: (how the token is spoilt, status, error)
@@ -81,7 +75,7 @@ REFUSED = {
     "expired in storage": (lambda app, rp, tokens, browser:
                            expire_access_token(app, tokens["access_token"]),
                            401, "invalid_token"),
-    "of a locked account": (lambda app, rp, tokens, browser: _lock_account(app),
+    "of a locked account": (lambda app, rp, tokens, browser: lock_account(app),
                             401, "invalid_token"),
 }
 
@@ -158,5 +152,3 @@ def test_a_full_rate_window_is_refused_by_the_full_stack(app, browser, rp, monke
     assert_error(answers[2], 429, "slow_down")
 
 
-def _headers(response):
-    return {k: v for k, v in response.headers.items() if k not in VARYING_HEADERS}
