@@ -15,6 +15,7 @@ from idp.models.tokens import find_access_token
 from idp.models.types import utcnow
 from idp.oauth.authorize_fast_path import AuthorizeFastPath
 from idp.oauth.introspection_fast_path import IntrospectionFastPath
+from idp.oauth.metadata_fast_path import MetadataFastPath
 from idp.oauth.token_fast_path import TokenFastPath
 from idp.oauth.userinfo_fast_path import UserinfoFastPath
 from idp.ratelimit import client_key
@@ -237,7 +238,8 @@ def test_the_path_can_be_turned_off(token_config, database_url, app):
     finally:
         _dispose(plain)
     assert [type(path) for path in installed_paths(app)] == [
-        AuthorizeFastPath, IntrospectionFastPath, UserinfoFastPath, TokenFastPath]
+        MetadataFastPath, AuthorizeFastPath, IntrospectionFastPath, UserinfoFastPath,
+        TokenFastPath]
 
 
 

@@ -67,10 +67,15 @@ def userinfo():
     return userinfo_response()
 
 
+# Published documents: cacheable for five minutes; metadata readable by any origin.
+JWKS_HEADERS = {"Cache-Control": "public, max-age=300"}
+METADATA_HEADERS = {**JWKS_HEADERS, "Access-Control-Allow-Origin": "*"}
+
+
 @bp.get("/jwks")
 def jwks():
     response = jsonify(key_ring().jwks())
-    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers.update(JWKS_HEADERS)
     return response
 
 
@@ -86,6 +91,5 @@ def oauth_authorization_server():
 
 def _metadata(document):
     response = jsonify(document)
-    response.headers["Cache-Control"] = "public, max-age=300"
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers.update(METADATA_HEADERS)
     return response

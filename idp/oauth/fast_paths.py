@@ -2,7 +2,8 @@
 cost was mostly the framework, Authlib's request wrapping and the ORM rather than its own
 work (bench/README.md). Each path is WSGI middleware around the application
 (`app.wsgi_app`): authorize_fast_path.py (single sign-on), token_fast_path.py (client
-credentials, code exchange, refresh), userinfo_fast_path.py, introspection_fast_path.py.
+credentials, code exchange, refresh), userinfo_fast_path.py, introspection_fast_path.py,
+metadata_fast_path.py (discovery, JWKS).
 
 The rules every path keeps:
 - it takes only an ordinary request (`takes`), and answers only success (`answer`);
@@ -90,10 +91,11 @@ class FastPath:
 def init_app(app):
     from .authorize_fast_path import AuthorizeFastPath
     from .introspection_fast_path import IntrospectionFastPath
+    from .metadata_fast_path import MetadataFastPath
     from .token_fast_path import TokenFastPath
     from .userinfo_fast_path import UserinfoFastPath
 
     if app.config["IDP_FAST_PATHS"]:
         for path in (TokenFastPath, UserinfoFastPath, IntrospectionFastPath,
-                     AuthorizeFastPath):
+                     AuthorizeFastPath, MetadataFastPath):
             app.wsgi_app = path(app, app.wsgi_app)
