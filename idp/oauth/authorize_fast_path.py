@@ -43,6 +43,7 @@ from .authorize import new_code
 from .fast_paths import REQUEST_ID
 from .fast_paths import FastPath
 from .server import authorization_server
+from .server import remember_request_client
 
 REQUIRED = frozenset({"response_type", "client_id", "redirect_uri", "scope", "code_challenge",
                       "code_challenge_method"})
@@ -89,6 +90,7 @@ class AuthorizeFastPath(FastPath):
             client = self.current_client(cursor, params["client_id"])
             if not client or not client.check_redirect_uri(params["redirect_uri"]):
                 return None
+            remember_request_client(client)  # Authlib's checks ask for it again
             try:
                 authorization_server().get_consent_grant(params)
                 checked = check_request(client, params)

@@ -157,6 +157,12 @@ def request_client(client_id):
     return clients[client_id]
 
 
+def remember_request_client(client):
+    """For a caller that has just read the current registration itself (a fast path):
+    request_client answers with it for the rest of the request."""
+    g.setdefault("oauth_clients", {})[client.client_id] = client
+
+
 def _saved_on_issue(token, request):
     """Tokens are stored as they are issued (tokens.py); nothing is left to save."""
 
