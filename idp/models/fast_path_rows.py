@@ -83,6 +83,9 @@ class FastPathRows:
     def add(self, cursor, table, columns):
         self.insert[table].execute(cursor, columns)
 
+    def add_audit_event(self, cursor, row):
+        self.insert[AuditEvent.__tablename__].execute(cursor, row)
+
     def token_store(self, cursor):
         """What tokens.issue_tokens writes with (`store`), on this cursor."""
         return CursorTokenStore(self.insert, cursor)
@@ -101,6 +104,3 @@ class CursorTokenStore:
 
     def add_refresh_token(self, **columns):
         self._inserts[REFRESH_TOKENS.name].execute(self._cursor, columns)
-
-    def add_audit_event(self, row):
-        self._inserts[AuditEvent.__tablename__].execute(self._cursor, row)

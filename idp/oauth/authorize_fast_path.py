@@ -116,7 +116,7 @@ class AuthorizeFastPath(FastPath):
             if rows.session_client.one(cursor, session.sid, client.client_id) is None:
                 rows.add(cursor, SESSION_CLIENTS.name, {"sid": session.sid,
                                                         "client_id": client.client_id})
-            rows.token_store(cursor).add_audit_event(audit.event_row(
+            rows.add_audit_event(cursor, audit.event_row(
                 "authorize", "success", session.subject, client.client_id, now,
                 environ.get("REMOTE_ADDR"), environ[REQUEST_ID], {}))
             connection.commit()

@@ -70,7 +70,7 @@ def exchange_code(path, connection, cursor, client, fields, environ):
     if "openid" in scope_to_list(ctx.scope):
         token["id_token"] = issue_id_token(client, ctx, token["access_token"], code.nonce,
                                            now)
-    store.add_audit_event(audit.event_row(
+    rows.add_audit_event(cursor, audit.event_row(
         "token_issued", "success", ctx.subject, client.client_id, now,
         environ.get("REMOTE_ADDR"), environ[REQUEST_ID],
         {"grant_type": "authorization_code", "family": code.family_id}))

@@ -33,13 +33,14 @@ OK = "200 OK"
 
 
 class FastPath:
-    def __init__(self, app, full_stack):
+    RESPONSE_HEADERS = ()  # of every answer, before those every response carries
+
+    def __init__(self, app, full_stack, engine, rows):
         self.flask_app = app
         self.full_stack = full_stack
-        with app.app_context():
-            self.engine = db.engine
-        self.headers = every_response(app.config["IDP_SECURE"])
-        self.rows = FastPathRows(self.engine.dialect)
+        self.engine = engine
+        self.rows = rows
+        self.headers = [*self.RESPONSE_HEADERS, *every_response(app.config["IDP_SECURE"])]
 
     def takes(self, environ):
         """What answer() needs of an ordinary request, or None to hand the request on."""
@@ -95,7 +96,11 @@ def init_app(app):
     from .token_fast_path import TokenFastPath
     from .userinfo_fast_path import UserinfoFastPath
 
-    if app.config["IDP_FAST_PATHS"]:
-        for path in (TokenFastPath, UserinfoFastPath, IntrospectionFastPath,
-                     AuthorizeFastPath, MetadataFastPath):
-            app.wsgi_app = path(app, app.wsgi_app)
+    if not app.config["IDP_FAST_PATHS"]:
+        return
+    with app.app_context():
+        engine = db.engine
+    rows = FastPathRows(engine.dialect)  # the statements, written once for all paths
+    for path in (TokenFastPath, UserinfoFastPath, IntrospectionFastPath, AuthorizeFastPath,
+                 MetadataFastPath):
+        app.wsgi_app = path(app, app.wsgi_app, engine, rows)

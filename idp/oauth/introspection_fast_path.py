@@ -27,9 +27,7 @@ FIELDS = frozenset({"token", "token_type_hint"})
 
 
 class IntrospectionFastPath(FastPath):
-    def __init__(self, app, full_stack):
-        super().__init__(app, full_stack)
-        self.headers = [*default_json_headers, *self.headers]
+    RESPONSE_HEADERS = default_json_headers  # as Authlib's endpoints answer
 
     def takes(self, environ):
         """(auth method, client_id, client_secret, token)."""

@@ -40,9 +40,7 @@ GRANT_FIELDS = {CLIENT_CREDENTIALS: frozenset({"scope"}), AUTHORIZATION_CODE: CO
 
 
 class TokenFastPath(FastPath):
-    def __init__(self, app, full_stack):
-        super().__init__(app, full_stack)
-        self.headers = [*default_json_headers, *self.headers]
+    RESPONSE_HEADERS = default_json_headers  # as Authlib's endpoints answer
 
     def takes(self, environ):
         """(grant_type, auth method, client_id, client_secret, the grant's fields)."""

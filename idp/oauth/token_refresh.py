@@ -69,7 +69,7 @@ def refresh_tokens(path, connection, cursor, client, fields, environ):
     token = issue_tokens(client, ctx, True, now, rows.token_store(cursor))
     if "openid" in scope_to_list(ctx.scope):
         token["id_token"] = issue_id_token(client, ctx, token["access_token"], None, now)
-    rows.token_store(cursor).add_audit_event(audit.event_row(
+    rows.add_audit_event(cursor, audit.event_row(
         "token_refreshed", "success", ctx.subject, client.client_id, now,
         environ.get("REMOTE_ADDR"), environ[REQUEST_ID], {"family": ctx.family_id}))
     connection.commit()
